@@ -1,0 +1,11 @@
+#include <stdio.h>
+
+#include "agent/commands.h"
+
+int cmd_replay(const char *config_path, int argc, char **argv)
+{
+	(void)config_path;
+	(void)argc;
+	fprintf(stderr, "dockside: %s: not implemented yet\n", argv[0]);
+	return 1;
+}

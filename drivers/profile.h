@@ -1,0 +1,68 @@
+/* Firmware profiles: one INI data file per device model and mode in
+ * firmware-profiles/. A profile names its driver and holds the settings the
+ * driver needs (serial line, framing, USB ids, keyboard layout, ...). Every
+ * key a profile may hold is declared once, in the key table of profile.c,
+ * with its type, bounds and help text.
+ *
+ * Layout of a profile file:
+ *   [profile]   name, vendor, model, mode, driver, kind, description
+ *   [serial]    baud, parity, data_bits, stop_bits, flow_control
+ *   [framing]   suffix (cr|lf|crlf|none), timeout_ms, max_length
+ *   [barcode]   aim_prefix (yes|no|auto), ...
+ *   [usb]       vid, pid, interface_class, ...
+ *   [hid]       layout, ...
+ */
+#ifndef DOCKSIDE_PROFILE_H
+#define DOCKSIDE_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/diag.h"
+
+struct profile_entry {
+	char *section;
+	char *key;
+	char *value;
+	int line;
+};
+
+struct profile {
+	char *path;      /* file it was loaded from */
+	char *name;      /* [profile] name; equals the file name without .ini */
+	char *driver;    /* [profile] driver, e.g. "serial-scanner" */
+	struct profile_entry *entries;
+	size_t n_entries;
+};
+
+struct profile_set {
+	struct profile **items;
+	size_t n;
+};
+
+/* Loads and validates one profile file. Problems are reported to diag as
+ * FILE:LINE; returns NULL when there was any. Caller owns the result. */
+struct profile *profile_load(const char *path, struct diag *diag);
+void profile_free(struct profile *p);
+
+/* Loads every *.ini in dir (sorted by name). Returns -1 if the directory
+ * cannot be read; invalid files are reported and skipped. */
+int profile_set_load(struct profile_set *set, const char *dir, struct diag *diag);
+void profile_set_free(struct profile_set *set);
+const struct profile *profile_set_find(const struct profile_set *set, const char *name);
+
+/* The directory profiles are read from: $DOCKSIDE_PROFILE_DIR, else the
+ * installed share directory, else the source tree's firmware-profiles/. */
+const char *profile_default_dir(void);
+
+/* Typed access. Values were validated at load time against the key table,
+ * so these only fall back to `def` when the key is absent. */
+const char *profile_get(const struct profile *p, const char *section, const char *key);
+const char *profile_str(const struct profile *p, const char *section, const char *key, const char *def);
+int64_t profile_int(const struct profile *p, const char *section, const char *key, int64_t def);
+bool profile_bool(const struct profile *p, const char *section, const char *key, bool def);
+/* Line of a key in the file, 0 if absent (for diagnostics). */
+int profile_line(const struct profile *p, const char *section, const char *key);
+
+#endif
