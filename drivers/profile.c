@@ -4,13 +4,13 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ini.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/ini_file.h"
 #include "agent/util.h"
 
 struct load_state {
@@ -60,10 +60,11 @@ struct profile *profile_load(const char *path, struct diag *diag)
 		return NULL;
 	}
 	struct load_state ls = {.p = p, .diag = diag};
-	int rc = ini_parse_file(f, on_entry, &ls);
+	int bad_line = 0;
+	int rc = ini_file_parse(f, on_entry, &ls, &bad_line);
 	fclose(f);
-	if (rc > 0) {
-		diag_error(diag, path, rc, "syntax error");
+	if (rc != 0 && bad_line > 0) {
+		diag_error(diag, path, bad_line, rc > 0 ? "syntax error" : "line too long");
 		profile_free(p);
 		return NULL;
 	}

@@ -1,0 +1,79 @@
+#include "agent/ini_file.h"
+
+#include <ini.h>
+#include <stdbool.h>
+#include <string.h>
+
+struct ini_file_state {
+	FILE *f;
+	int line;
+	bool overlong;
+	int overlong_line;
+	ini_line_handler handler;
+	void *user;
+};
+
+/* Removes a '#' comment that starts at the line or after whitespace;
+ * ';' inline comments are handled by inih itself. */
+static void strip_hash_comment(char *s)
+{
+	for (char *p = s; *p; p++) {
+		if (*p == '#' && (p == s || *(p - 1) == ' ' || *(p - 1) == '\t')) {
+			*p = '\n';
+			p[1] = '\0';
+			return;
+		}
+	}
+}
+
+static char *ini_file_reader(char *str, int num, void *stream)
+{
+	struct ini_file_state *st = stream;
+	char buf[INI_FILE_MAX_LINE + 2];
+	if (!fgets(buf, sizeof buf, st->f))
+		return NULL;
+	st->line++;
+	size_t len = strlen(buf);
+	if (len == sizeof buf - 1 && buf[len - 1] != '\n') {
+		/* Overlong: swallow the rest and report. */
+		int c;
+		while ((c = fgetc(st->f)) != EOF && c != '\n')
+			;
+		if (!st->overlong) {
+			st->overlong = true;
+			st->overlong_line = st->line;
+		}
+		buf[0] = '\0';
+		len = 0;
+	}
+	strip_hash_comment(buf);
+	if ((int)strlen(buf) >= num) {
+		if (!st->overlong) {
+			st->overlong = true;
+			st->overlong_line = st->line;
+		}
+		buf[0] = '\0';
+	}
+	strcpy(str, buf);
+	return str;
+}
+
+static int ini_file_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct ini_file_state *st = user;
+	return st->handler(st->user, section, name, value, st->line);
+}
+
+int ini_file_parse(FILE *f, ini_line_handler handler, void *user, int *bad_line)
+{
+	struct ini_file_state st = {.f = f, .handler = handler, .user = user};
+	int rc = ini_parse_stream(ini_file_reader, &st, ini_file_handler, &st);
+	if (st.overlong) {
+		if (bad_line)
+			*bad_line = st.overlong_line;
+		return -1;
+	}
+	if (bad_line)
+		*bad_line = rc > 0 ? rc : 0;
+	return rc;
+}
