@@ -20,9 +20,14 @@ struct device;
 struct device_conf;
 struct profile;
 
+struct profile_key;
+
 struct driver_ops {
 	const char *name;        /* value of [profile] driver */
 	const char *transport;   /* "serial", "usb", "modbus": for docs and status */
+	/* The profile keys this driver reads (besides [profile]); validated
+	 * by the profile loader. Ends with an entry whose section is NULL. */
+	const struct profile_key *profile_keys;
 	/* Validates the [device] section against the profile at config time.
 	 * Report problems with diag_error(diag, cfg_file, dc->line, ...). */
 	int (*check)(const struct device_conf *dc, const struct profile *p, const char *cfg_file,

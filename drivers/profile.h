@@ -21,6 +21,28 @@
 
 #include "agent/diag.h"
 
+/* Declaration of one profile key. The [profile] section's keys are
+ * declared in profile.c; each driver declares the keys it reads in its
+ * driver_ops.profile_keys, so validation, `profiles show` and docs come
+ * from one place. Tables end with an entry whose section is NULL. */
+enum profile_key_type {
+	PK_STRING,  /* any text */
+	PK_INT,     /* decimal integer in [min, max] */
+	PK_BOOL,    /* yes|no|true|false|on|off|1|0 */
+	PK_ENUM,    /* one of `choices`, '|'-separated */
+	PK_HEX16,   /* 1-4 hex digits, e.g. USB ids "05e0" */
+};
+
+struct profile_key {
+	const char *section;
+	const char *key;
+	enum profile_key_type type;
+	int64_t min, max;        /* PK_INT */
+	const char *choices;     /* PK_ENUM, e.g. "cr|lf|crlf|none" */
+	bool required;
+	const char *help;
+};
+
 struct profile_entry {
 	char *section;
 	char *key;
