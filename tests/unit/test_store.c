@@ -122,6 +122,39 @@ static void test_body_is_exact_wire_json(void)
 	test_remove_dir(dir);
 }
 
+/* The store formats each second once; the text must still equal
+ * format_iso8601_ms for every event, across second and day boundaries
+ * and clocks that step back. */
+static void test_timestamps_match_iso8601_formatter(void)
+{
+	char *dir = test_make_dir();
+	struct store *st = test_open(dir, 0, 0);
+	static const int64_t ts[] = { 1796399999998LL, 1796399999999LL, 1796400000000LL, 1796400000001LL,
+				      1796399999999LL, 1796428799999LL, 1796428800000LL, 0, 999, 1000,
+				      1796400000000LL, 1796400000100LL };
+	enum { N = sizeof ts / sizeof ts[0] };
+	struct store_event evs[N];
+	char data[N][128];
+	test_fill_events(evs, data, N, "acme", "scan", 0);
+	for (int i = 0; i < N; i++)
+		evs[i].ts_ms = ts[i];
+	REQUIRE(store_commit(st, evs, N) == STORE_OK);
+	struct collected c = { 0 };
+	CHECK_EQ_INT(store_read_events(st, "acme", 1, -1, 0, 0, collect, &c), N);
+	for (int i = 0; i < N && i < (int)c.n; i++) {
+		char want[40], field[64];
+		format_iso8601_ms(ts[i], want, sizeof want);
+		snprintf(field, sizeof field, "\"ts\":\"%s\"", want);
+		if (!strstr(c.bodies[i], field)) {
+			fprintf(stderr, "event %d: want %s in %s\n", i, field, c.bodies[i]);
+			test_failures++;
+		}
+	}
+	collected_free(&c);
+	store_close(st);
+	test_remove_dir(dir);
+}
+
 static void test_read_order_and_limits(void)
 {
 	char *dir = test_make_dir();
@@ -412,6 +445,7 @@ int main(void)
 {
 	test_seq_gapless_across_reopen();
 	test_body_is_exact_wire_json();
+	test_timestamps_match_iso8601_formatter();
 	test_read_order_and_limits();
 	test_acks_persist_with_next_commit_and_never_go_back();
 	test_quota_refuses_one_stream_only_and_counts();
