@@ -112,5 +112,8 @@ const struct tenant_conf *config_find_tenant(const struct config *cfg, const cha
 
 /* Prints the key table (section, key, type, default, help) for --keys. */
 void config_print_keys(FILE *out);
+/* The same table as a JSON array of {section, key, type, required,
+ * default, min, max, help}. */
+void config_print_keys_json(FILE *out);
 
 #endif

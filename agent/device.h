@@ -66,6 +66,9 @@ struct device {
  * (AIM, GS1), suppressed if an identical scan fell within the device's
  * window, resolved to its tenant and queued for commit. */
 void device_scan(struct device *dev, const unsigned char *raw, size_t len);
+/* A frame longer than the profile's max_length: recorded as a scan of its
+ * first `len` bytes with an error, counted, never decoded as data. */
+void device_scan_overlong(struct device *dev, const unsigned char *raw, size_t len, size_t max_length);
 /* Any other reading: `data` is a JSON object text; ownership passes to
  * the callee (it is freed). */
 void device_emit(struct device *dev, const char *kind, char *data);

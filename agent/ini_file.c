@@ -9,9 +9,36 @@ struct ini_file_state {
 	int line;
 	bool overlong;
 	int overlong_line;
+	bool prev_key;       /* a key was seen since the last section header */
 	ini_line_handler handler;
 	void *user;
 };
+
+/* Packaged inih does not call the handler for section headers, so the
+ * reader spots them itself (as inih will parse them: '[' first, or after
+ * indentation when no key precedes it, which would be a continuation) and
+ * reports them with name == NULL, as ini_file.h promises. */
+static void report_section_header(struct ini_file_state *st, const char *line)
+{
+	const char *s = line;
+	if (st->line == 1 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+	    (unsigned char)s[2] == 0xBF)
+		s += 3;
+	const char *start = s;
+	while (*start == ' ' || *start == '\t' || *start == '\r')
+		start++;
+	if (*start != '[' || (start > s && st->prev_key))
+		return;
+	const char *end = strchr(start + 1, ']');
+	if (!end)
+		return;
+	char name[INI_FILE_MAX_LINE + 2];
+	size_t n = (size_t)(end - start - 1);
+	memcpy(name, start + 1, n);
+	name[n] = '\0';
+	st->prev_key = false;
+	st->handler(st->user, name, NULL, NULL, st->line);
+}
 
 /* Removes a '#' comment that starts at the line or after whitespace;
  * ';' inline comments are handled by inih itself. */
@@ -54,6 +81,7 @@ static char *ini_file_reader(char *str, int num, void *stream)
 		}
 		buf[0] = '\0';
 	}
+	report_section_header(st, buf);
 	strcpy(str, buf);
 	return str;
 }
@@ -61,6 +89,7 @@ static char *ini_file_reader(char *str, int num, void *stream)
 static int ini_file_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct ini_file_state *st = user;
+	st->prev_key = true;
 	return st->handler(st->user, section, name, value, st->line);
 }
 

@@ -50,12 +50,19 @@ struct profile_entry {
 	int line;
 };
 
+struct profile_section {
+	char *name;
+	int line;        /* of the [section] header */
+};
+
 struct profile {
 	char *path;      /* file it was loaded from */
 	char *name;      /* [profile] name; equals the file name without .ini */
 	char *driver;    /* [profile] driver, e.g. "serial-scanner" */
 	struct profile_entry *entries;
 	size_t n_entries;
+	struct profile_section *sections; /* headers in file order, repeats included */
+	size_t n_sections;
 };
 
 struct profile_set {
@@ -67,6 +74,23 @@ struct profile_set {
  * FILE:LINE; returns NULL when there was any. Caller owns the result. */
 struct profile *profile_load(const char *path, struct diag *diag);
 void profile_free(struct profile *p);
+
+/* Parses one profile file without validating it (for profiles validate and
+ * tests); NULL with a FILE:LINE report when it cannot be read or parsed. */
+struct profile *profile_parse(const char *path, struct diag *diag);
+
+/* Validates p against the [profile] key table and driver_keys (the keys of
+ * p's driver; NULL = none): unknown sections and keys, duplicates, types and
+ * bounds, required keys, name = file name, known driver. Reports every
+ * problem as FILE:LINE; returns 0 if there was none, else -1. */
+int profile_validate(const struct profile *p, const struct profile_key *driver_keys, struct diag *diag);
+
+/* The keys of the [profile] section, ending with a NULL section. */
+const struct profile_key *profile_base_keys(void);
+
+/* Adds p to set (which takes ownership) unless a profile of the same name
+ * is there already: then reports it, frees p and returns -1. */
+int profile_set_add(struct profile_set *set, struct profile *p, struct diag *diag);
 
 /* Loads every *.ini in dir (sorted by name). Returns -1 if the directory
  * cannot be read; invalid files are reported and skipped. */

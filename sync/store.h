@@ -26,6 +26,9 @@ struct store_config {
 	const char *gateway_id;
 	int64_t retention_ms;      /* keep acknowledged events at least... */
 	int64_t retention_events;  /* ...but at most this many per stream */
+	/* Optional: name of a registered sqlite3_vfs (tests use a VFS that
+	 * simulates power loss); NULL = the default VFS. */
+	const char *vfs_name;
 };
 
 enum store_status {
@@ -81,7 +84,10 @@ void store_set_max_backlog(struct store *st, const char *stream, int64_t max_bac
  * seq order, calling cb for each. Stops after max_events rows, or before a
  * row that would take the total body bytes past max_bytes (the first row is
  * always delivered), or when cb returns non-zero. Only rows not moved to
- * quarantine are returned. Returns the number of rows delivered, or -1. */
+ * quarantine are returned. Returns the number of rows delivered, or -1.
+ * max_events or max_bytes of 0 means no limit. body is valid only during
+ * the callback; cb must not call store functions other than store_ack and
+ * store_count. */
 typedef int (*store_row_cb)(void *arg, int64_t seq, const char *body, size_t len);
 int store_read_events(struct store *st, const char *stream, int64_t from_seq, int64_t to_seq,
 		      size_t max_events, size_t max_bytes, store_row_cb cb, void *arg);
