@@ -21,7 +21,7 @@ static int render_day(const char *s, const char *lint, int ref_year, char *out, 
 	return n > 0 && (size_t)n < size ? n : -1;
 }
 
-static bool is_date_lint(const char *lint) { return lint[0] == 'y'; }
+static bool is_date_lint(const char *lint) { return strncmp(lint, "yy", 2) == 0; }
 
 bool gs1_render_date(const char *ai, const char *value, int ref_year, char *out, size_t size)
 {
@@ -38,6 +38,8 @@ bool gs1_render_date(const char *ai, const char *value, int ref_year, char *out,
 	if (w < 0)
 		return false;
 	size_t date_digits = strncmp(lint, "yyyy", 4) == 0 ? 8 : 6;
+	if (comps[0].max < date_digits)
+		return false;
 	/* Time of day: inside the first component, or in the second one. */
 	const char *t = value + date_digits;
 	size_t t_len = comps[0].max - date_digits;
