@@ -9,19 +9,6 @@
 #include "drivers/barcode/aim.h"
 #include "drivers/barcode/ean_upc.h"
 #include "drivers/barcode/gs1.h"
-#include "drivers/profile.h"
-
-void barcode_options_from_profile(const struct profile *p, struct barcode_options *opt)
-{
-	memset(opt, 0, sizeof *opt);
-	const char *mode = p ? profile_str(p, "barcode", "aim_prefix", "auto") : "auto";
-	if (strcmp(mode, "yes") == 0)
-		opt->aim_mode = BARCODE_AIM_YES;
-	else if (strcmp(mode, "no") == 0)
-		opt->aim_mode = BARCODE_AIM_NO;
-	else
-		opt->aim_mode = BARCODE_AIM_AUTO;
-}
 
 const char *barcode_scan_get(const struct barcode_scan *scan, const char *ai)
 {
