@@ -227,6 +227,8 @@ static bool parse_path(const struct dl_uri *d, int ref_year, struct barcode_scan
 
 static bool parse_query(const struct dl_uri *d, int ref_year, struct barcode_scan *scan)
 {
+	if (d->query.len == 0) /* also when there is no query: query.p is NULL */
+		return true;
 	const char *p = d->query.p, *end = d->query.p + d->query.len;
 	while (p && p < end) {
 		const char *amp = memchr(p, '&', (size_t)(end - p));
