@@ -80,12 +80,18 @@ class Broker:
             subprocess.run(["mosquitto_passwd", "-b", pw, u, p], check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.chmod(pw, 0o600)
+        # The reference ACL from deploy/mosquitto, with this test's sites,
+        # plus an admin user the test subscribes as.
         acl = os.path.join(self.dir, "acl")
+        with open(os.path.join(SRC, "deploy", "mosquitto", "dockside.acl")) as f:
+            reference = f.read()
+        site_block = "user site-berlin-dc1\ntopic readwrite dockside/v1/_site/berlin-dc1/#\n"
+        assert site_block in reference, "reference ACL changed shape"
+        sites = "".join("user %s\ntopic readwrite %s/_site/%s/#\n\n" % (su, PREFIX, su[len("site-"):])
+                        for su in self.site_users)
         with open(acl, "w") as f:
             f.write("user %s\ntopic readwrite #\n\n" % ADMIN_USER)
-            for su in self.site_users:
-                f.write("user %s\ntopic readwrite %s/_site/#\n\n" % (su, PREFIX))
-            f.write("pattern readwrite %s/%%u/#\n" % PREFIX)
+            f.write(reference.replace(site_block, sites))
             f.write(acl_extra)
         os.chmod(acl, 0o600)
         self.conf = os.path.join(self.dir, "mosquitto.conf")
