@@ -67,8 +67,8 @@ static void print_event(const cJSON *ev, bool json)
 
 /* One request; prints its events and returns the next seq to ask for, or
  * -1 on failure (reported). */
-static int64_t tail_once(const char *config_path, const char *tenant, int64_t n, int64_t from, bool follow_continue,
-			 bool json, bool raw_output)
+static int64_t tail_once(const char *config_path, const char *tenant, int64_t n, int64_t from, bool follow_start,
+			 bool follow_continue, bool json, bool raw_output)
 {
 	cJSON *req = control_request_new("tail");
 	cJSON *resp = NULL;
@@ -79,6 +79,7 @@ static int64_t tail_once(const char *config_path, const char *tenant, int64_t n,
 	if ((tenant && !cJSON_AddStringToObject(req, "tenant", tenant)) ||
 	    !cJSON_AddNumberToObject(req, "n", (double)n) ||
 	    (from > 0 && !cJSON_AddNumberToObject(req, "from", (double)from)) ||
+	    (follow_start && !cJSON_AddTrueToObject(req, "follow")) ||
 	    (follow_continue && !cJSON_AddTrueToObject(req, "follow_continue"))) {
 		cJSON_Delete(req);
 		fprintf(stderr, "dockside: tail: out of memory\n");
@@ -153,7 +154,7 @@ int cmd_tail(const char *config_path, int argc, char **argv)
 	}
 
 	if (!follow)
-		return tail_once(config_path, tenant, n, 0, false, json, json) < 0 ? 1 : 0;
+		return tail_once(config_path, tenant, n, 0, false, false, json, json) < 0 ? 1 : 0;
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -162,7 +163,7 @@ int cmd_tail(const char *config_path, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	int64_t next = tail_once(config_path, tenant, n, 0, false, json, false);
+	int64_t next = tail_once(config_path, tenant, n, 0, true, false, json, false);
 	if (next < 0)
 		return 1;
 	while (!tail_stop) {
@@ -171,7 +172,7 @@ int cmd_tail(const char *config_path, int argc, char **argv)
 			break;
 		if (tail_stop)
 			break;
-		next = tail_once(config_path, tenant, FOLLOW_BATCH, next, true, json, false);
+		next = tail_once(config_path, tenant, FOLLOW_BATCH, next, false, true, json, false);
 		if (next < 0)
 			return 1;
 	}

@@ -93,6 +93,7 @@ int control_handle_tail(struct control_request *r)
 	if (!control_get_int(r, "n", 1, TAIL_MAX, TAIL_DEFAULT, &n) ||
 	    !control_get_int(r, "from", 0, JSON_INT_MAX, 0, &from))
 		return -1;
+	bool follow_start = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->req, "follow"));
 	bool follow_continue = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->req, "follow_continue"));
 	const char *stream = tenant ? tenant : STORE_SITE_STREAM;
 
@@ -107,19 +108,21 @@ int control_handle_tail(struct control_request *r)
 			from = 1;
 	}
 
-	/* Tenant data is shown only after its audit entry is written. A
-	 * follow-up of an audited `tail -f` by the same uid is not audited
-	 * again; one that comes too late is. */
+	/* Tenant data is shown only after its audit entry is written. The
+	 * follow-up requests of an audited `tail -f` ("follow": true on the
+	 * first) by the same uid are not audited again; a follow-up without
+	 * such a start, or one that comes too late, is. */
 	if (tenant) {
 		int64_t now = loop_now_ms();
 		if (!(follow_continue && control_follow_seen(r->ctl, r->uid, tenant, now, true))) {
 			char detail[128];
 			snprintf(detail, sizeof detail, "from_seq=%lld max_events=%lld follow=%s", (long long)from,
-				 (long long)n, follow_continue ? "yes" : "no");
+				 (long long)n, follow_start || follow_continue ? "yes" : "no");
 			if (audit(r, tenant, "tail", detail) != 0)
 				return control_fail(r, "audit_failed",
 						    "the audit entry could not be written; no tenant data shown");
-			control_follow_seen(r->ctl, r->uid, tenant, now, false);
+			if (follow_start || follow_continue)
+				control_follow_seen(r->ctl, r->uid, tenant, now, false);
 			log_info(CONTROL_WHO, "uid %u reads events of tenant %s (audited)", (unsigned)r->uid, tenant);
 		}
 	}
