@@ -178,6 +178,11 @@ def test(tmp):
         wait_until(lambda: all(t["backlog"] == 0 for t in status()["tenants"]), 20, what="backlog to drain")
 
         # Secrets: no password in any CLI output or in the daemon's log.
+        for args in (("tail", "--tenant", "acme", "-n", "100"), ("tail", "--tenant", "globex", "--json"),
+                     ("tail",), ("audit", "list"), ("audit", "list", "--json"), ("audit", "verify"),
+                     ("quarantine", "list", "--json"), ("status",), ("status", "--json"), ("metrics",)):
+            cli(*args)
+        assert len(outputs) > 20
         outputs.append(gw.log())
         for secret in gw.secrets:
             for out in outputs:

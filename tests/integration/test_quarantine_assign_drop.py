@@ -35,6 +35,8 @@ def test(tmp):
         for r in rows:
             assert r["device"] == "dock-gs1" and r["reason"].startswith("by-gs1"), r
             assert r["stream"] is None, r
+        assert "no tenant owns the company prefix" in rows[0]["reason"], rows[0]
+        assert "no GS1 data" in rows[2]["reason"], rows[2]
         human = gw.cli("quarantine", "list").stdout
         assert "3 event(s) in quarantine" in human and "by-gs1" in human, human
         time.sleep(0.5)
