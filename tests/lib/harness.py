@@ -300,12 +300,13 @@ class Gateway:
 
     def start(self, wait_running=True):
         self.logf = open(self.log_path, "ab")
+        offset = len(self.log_bytes())  # only this run's lines count
         env = dict(os.environ)
         env.setdefault("DOCKSIDE_PROFILE_DIR", os.path.join(SRC, "firmware-profiles"))
         self.proc = subprocess.Popen(self.wrapper + [DOCKSIDE_BIN, "-c", self.conf, "run"],
                                      stdout=self.logf, stderr=self.logf, env=env)
         if wait_running:
-            wait_until(lambda: self._check_alive() and b"running:" in self.log_bytes(), 15,
+            wait_until(lambda: self._check_alive() and b"running:" in self.log_bytes()[offset:], 15,
                        what="dockside to start")
         return self
 
