@@ -528,6 +528,24 @@ static void session_quarantine(struct session *s, const char *stream, int64_t fi
 	session_alarm(s, "quarantined", first, last, reason);
 }
 
+/* Runs isolation_check for publishing `stream` on s; a refusal is
+ * counted, logged and audited. Returns 0 when the publish may go ahead. */
+static int session_isolation_gate(struct session *s, const char *stream, int64_t from_seq)
+{
+	struct uplink *up = s->up;
+	const char *why = isolation_check(s, stream, s->topic_events);
+	if (!why)
+		return 0;
+	s->stats.isolation_refusals++;
+	store_count(up->store, stream, "isolation_refused", 1);
+	log_error(s->who, "REFUSED to publish stream %s on session %s: %s", stream, s->name, why);
+	char detail[256];
+	snprintf(detail, sizeof detail, "session=%s stream=%s from_seq=%lld reason=%s", s->name, stream,
+		 (long long)from_seq, why);
+	store_audit_append(up->store, wall_now_ms(), -1, stream, "isolation-refused", detail);
+	return -1;
+}
+
 /* Builds and publishes one batch of `stream` events from from_seq (at most
  * to_seq, max_events events). Returns events published, 0 if there were
  * none, -1 if refused by the isolation check or the client library. */
@@ -541,17 +559,8 @@ static int session_publish_batch(struct session *s, const char *stream, int64_t 
 	int rc;
 
 	/* The check runs before anything is read or sent. */
-	const char *why = isolation_check(s, stream, topic);
-	if (why) {
-		s->stats.isolation_refusals++;
-		store_count(up->store, stream, "isolation_refused", 1);
-		log_error(s->who, "REFUSED to publish stream %s on session %s: %s", stream, s->name, why);
-		char detail[256];
-		snprintf(detail, sizeof detail, "session=%s stream=%s from_seq=%lld reason=%s", s->name, stream,
-			 (long long)from_seq, why);
-		store_audit_append(up->store, wall_now_ms(), -1, stream, "isolation-refused", detail);
+	if (session_isolation_gate(s, stream, from_seq) < 0)
 		return -1;
-	}
 
 	snprintf(id_prefix, sizeof id_prefix, "%s/%s/", cfg->agent.gateway_id, stream);
 	struct strbuf *sb = &up->payload;
@@ -630,7 +639,11 @@ int uplink_publish_range(struct uplink *up, struct session *s, const char *strea
 			 int64_t to_seq)
 {
 	(void)up;
-	if (s->state != SESSION_CONNECTED)
+	/* A wrong pairing is refused (counted and audited) whether or not
+	 * the session happens to be connected. */
+	if (session_isolation_gate(s, stream, from_seq) < 0)
+		return -1;
+	if (s->state != SESSION_CONNECTED || !s->mosq)
 		return -1;
 	return session_publish_batch(s, stream, from_seq, to_seq, (size_t)s->up->cfg->broker.batch_max_events,
 				     true);
