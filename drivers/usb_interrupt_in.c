@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/log.h"
+#include "agent/loop.h"
 #include "drivers/usb_context.h"
 
 /* Longest we wait in close() for libusb to hand back a cancelled transfer;
@@ -15,6 +16,7 @@
 #define CANCEL_WAIT_MS 500
 
 struct usb_interrupt_in {
+	struct loop *loop;
 	const char *who;
 	struct usb_context *uc;
 	libusb_device_handle *handle;
@@ -46,6 +48,21 @@ static void link_free(struct usb_interrupt_in *link)
 	free(link);
 }
 
+/* libusb_close() must not run inside a transfer callback (libusb 1.0.26
+ * deadlocks on the handle's lock), so a link closed from its callback is
+ * freed by the loop right after. */
+static void on_deferred_free(struct loop *loop, void *arg)
+{
+	(void)loop;
+	link_free(arg);
+}
+
+static void link_free_later(struct usb_interrupt_in *link)
+{
+	if (!loop_timer_add(link->loop, 0, on_deferred_free, link))
+		log_error(link->who, "out of memory: USB handle of %s leaked", link->where);
+}
+
 static const char *transfer_status_reason(enum libusb_transfer_status st)
 {
 	switch (st) {
@@ -67,7 +84,7 @@ static void LIBUSB_CALL on_transfer_done(struct libusb_transfer *xfer)
 		/* Cancelled: close() frees the link itself when it is waiting,
 		 * else it gave up waiting and left the freeing to us. */
 		if (!link->close_waiting)
-			link_free(link);
+			link_free_later(link);
 		return;
 	}
 	link->in_callback = true;
@@ -89,7 +106,7 @@ static void LIBUSB_CALL on_transfer_done(struct libusb_transfer *xfer)
 		link->ops->lost(link->arg, lost_reason);
 	link->in_callback = false;
 	if (link->closing)
-		link_free(link);
+		link_free_later(link);
 }
 
 /* The interrupt IN endpoint of the interface that matches spec, or -1. */
@@ -227,6 +244,7 @@ struct usb_interrupt_in *usb_interrupt_in_open(struct loop *loop, const char *wh
 	libusb_device **list = NULL;
 	if (!link)
 		return NULL;
+	link->loop = loop;
 	link->who = who;
 	link->ops = ops;
 	link->arg = arg;

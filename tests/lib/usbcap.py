@@ -239,3 +239,40 @@ class UsbDevice:
         with open(pcap_path, 'wb') as f:
             f.write(self.pcap_bytes())
         return ['-d', dev_path, '-p', '/sys%s=%s' % (self.sysfs, pcap_path)]
+
+
+def run_probe(device, profile_path, match, workdir, extra=(), log_level='info'):
+    """Runs tests/usb/usb_driver_probe (the real driver, real libusb) under
+    umockdev-run with `device`'s description and capture. Returns
+    (stdout lines, stderr text)."""
+    import os
+    import subprocess
+    umockdev_run = os.environ.get('UMOCKDEV_RUN') or 'umockdev-run'
+    args = [umockdev_run] + device.write(workdir) + [
+        '--', os.environ['USB_PROBE'], profile_path, match] + list(extra)
+    env = dict(os.environ, PROBE_LOG_LEVEL=log_level)
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                       timeout=60)
+    if p.returncode != 0:
+        raise AssertionError('probe failed (%d): %s %s' % (p.returncode, p.stdout, p.stderr))
+    return p.stdout.decode('ascii').splitlines(), p.stderr.decode('utf-8', 'replace')
+
+
+def probe_escape(data):
+    """How the probe prints scan bytes: printable ASCII as is, the rest
+    (and backslash) as \\xHH."""
+    return ''.join(chr(b) if 0x20 <= b < 0x7f and b != 0x5c else '\\x%02x' % b for b in data)
+
+
+def write_profile(path, name, driver, vid, pid, sections):
+    """Writes a firmware profile file for a test. sections: {name: {k: v}}."""
+    lines = ['[profile]', 'name = ' + name, 'vendor = Test', 'model = Test',
+             'mode = test', 'driver = ' + driver, 'kind = scan', '',
+             '[usb]', 'vid = %04x' % vid, 'pid = %04x' % pid]
+    for sec, kv in sections.items():
+        if sec != 'usb':
+            lines += ['', '[%s]' % sec]
+        lines += ['%s = %s' % (k, v) for k, v in kv.items()]
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return path
