@@ -188,6 +188,12 @@ static void ingest_commit_timer(struct loop *loop, void *arg)
 		in->retry_ms = INGEST_RETRY_MAX_MS;
 }
 
+void ingest_kick(struct ingest *in)
+{
+	if (!in->stats.store_full)
+		ingest_schedule(in, in->cfg->agent.commit_interval_ms);
+}
+
 int ingest_flush(struct ingest *in)
 {
 	loop_timer_cancel(in->commit_timer);

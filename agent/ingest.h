@@ -46,6 +46,10 @@ void ingest_submit(struct ingest *in, struct device *dev, const char *kind, char
 /* Queues an event of the daemon itself (alarms) on a stream. */
 void ingest_submit_system(struct ingest *in, const char *stream, const char *kind, char *data);
 
+/* Asks for a group commit soon even if no event is queued: used after
+ * acknowledgements so that they are written within one commit window. */
+void ingest_kick(struct ingest *in);
+
 /* Commits the queue now. Returns 0 or a store error. */
 int ingest_flush(struct ingest *in);
 

@@ -21,6 +21,9 @@ int log_level_parse(const char *s)
 }
 
 static void log_vwrite(enum log_level level, const char *who, const char *suffix,
+		       const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void log_vwrite(enum log_level level, const char *who, const char *suffix,
 		       const char *fmt, va_list ap)
 {
 	char msg[1024];

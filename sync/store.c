@@ -204,12 +204,43 @@ static void append_json_str(struct strbuf *sb, const char *s)
 	json_append_string(sb, s, strlen(s), NULL);
 }
 
-void store_compose_body(struct strbuf *sb, const char *gateway_id, const char *stream,
+/* Same text as format_iso8601_ms, formatting each second once. */
+static void format_ts(struct ts_cache *tc, int64_t ts_ms, char out[40])
+{
+	int64_t sec = ts_ms / 1000, ms = ts_ms % 1000;
+	if (ms < 0 || sec < 0 || sec > 253402300799LL) { /* outside years 1970-9999 */
+		format_iso8601_ms(ts_ms, out, 40);
+		return;
+	}
+	if (!tc->valid || tc->sec != sec) {
+		format_iso8601_ms(sec * 1000, out, 40);
+		size_t len = strlen(out);
+		if (len < 5 || len - 5 >= sizeof tc->prefix) {
+			tc->valid = false;
+			format_iso8601_ms(ts_ms, out, 40);
+			return;
+		}
+		memcpy(tc->prefix, out, len - 5); /* drop ".000Z" */
+		tc->prefix[len - 5] = '\0';
+		tc->sec = sec;
+		tc->valid = true;
+	}
+	size_t n = strlen(tc->prefix);
+	memcpy(out, tc->prefix, n);
+	out[n] = '.';
+	out[n + 1] = (char)('0' + ms / 100);
+	out[n + 2] = (char)('0' + ms / 10 % 10);
+	out[n + 3] = (char)('0' + ms % 10);
+	out[n + 4] = 'Z';
+	out[n + 5] = '\0';
+}
+
+void store_compose_body(struct strbuf *sb, struct ts_cache *tc, const char *gateway_id, const char *stream,
 			int64_t seq, int64_t ts_ms, const char *device, const char *station,
 			const char *kind, const char *data, int64_t quarantine_id)
 {
 	char ts[40];
-	format_iso8601_ms(ts_ms, ts, sizeof ts);
+	format_ts(tc, ts_ms, ts);
 	strbuf_reset(sb);
 	strbuf_append(sb, "{", 1);
 	if (stream) {
@@ -258,7 +289,7 @@ int store_append_event(struct store *st, struct stream_state *ss, int64_t ts_ms,
 		       const char *data, int64_t quarantine_id, int64_t *seq_out)
 {
 	int64_t seq = ss->last_seq + 1;
-	store_compose_body(&st->body, st->gateway_id, ss->name, seq, ts_ms, device, station, kind,
+	store_compose_body(&st->body, &st->ts_cache, st->gateway_id, ss->name, seq, ts_ms, device, station, kind,
 			   data, quarantine_id);
 	if (st->body.failed)
 		return SQLITE_NOMEM;
@@ -282,7 +313,7 @@ int store_append_event(struct store *st, struct stream_state *ss, int64_t ts_ms,
 
 static int quarantine_at_commit(struct store *st, struct store_event *ev, const char *reason)
 {
-	store_compose_body(&st->body, st->gateway_id, NULL, 0, ev->ts_ms, ev->device, ev->station,
+	store_compose_body(&st->body, &st->ts_cache, st->gateway_id, NULL, 0, ev->ts_ms, ev->device, ev->station,
 			   ev->kind, ev->data, 0);
 	if (st->body.failed)
 		return SQLITE_NOMEM;

@@ -33,6 +33,14 @@ struct pending_counter {
 	bool seen;                /* scratch for store_list_counters */
 };
 
+/* The "YYYY-MM-DDTHH:MM:SS" part of the last timestamp formatted: events
+ * of one batch mostly share their second. */
+struct ts_cache {
+	int64_t sec;
+	char prefix[32];
+	bool valid;
+};
+
 /* Every statement the store runs, prepared once at open. */
 enum store_stmt {
 	STMT_BEGIN,
@@ -47,6 +55,7 @@ enum store_stmt {
 	STMT_OLDEST_UNACKED,
 	STMT_RANGE_SELECT,
 	STMT_RANGE_MARK,
+	STMT_NEXT_PUBLISHABLE,
 	STMT_QUARANTINE_GET,
 	STMT_QUARANTINE_DELETE,
 	STMT_QUARANTINE_LIST,
@@ -82,6 +91,7 @@ struct store {
 
 	struct strbuf body;             /* reused for every composed body */
 	struct strbuf scratch;
+	struct ts_cache ts_cache;
 	bool in_txn;
 	bool reading;                   /* STMT_READ_EVENTS is stepping */
 	bool full;                      /* last write failed with disk full */
@@ -103,7 +113,7 @@ int store_kind_index(const char *kind);
 
 /* Composes an event body into sb. stream NULL: no id/seq (quarantine);
  * quarantine_id > 0 adds "quarantine_id". */
-void store_compose_body(struct strbuf *sb, const char *gateway_id, const char *stream,
+void store_compose_body(struct strbuf *sb, struct ts_cache *tc, const char *gateway_id, const char *stream,
 			int64_t seq, int64_t ts_ms, const char *device, const char *station,
 			const char *kind, const char *data, int64_t quarantine_id);
 

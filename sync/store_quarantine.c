@@ -117,10 +117,23 @@ int store_quarantine_range(struct store *st, const char *stream, int64_t from_se
 	if (rc != SQLITE_DONE)
 		goto fail;
 	/* acked_seq means "everything up to here is acked or quarantined": it
-	 * moves only when the range starts right after it. */
+	 * moves only when the range touches the front, and then up to the next
+	 * event that is still to be published. */
 	if (from_seq <= ss->acked_seq + 1 && to_seq > ss->acked_seq) {
-		ss->acked_seq = to_seq < ss->last_seq ? to_seq : ss->last_seq;
-		ss->dirty = true;
+		sqlite3_stmt *next = st->stmt[STMT_NEXT_PUBLISHABLE];
+		sqlite3_bind_text(next, 1, ss->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(next, 2, ss->acked_seq);
+		rc = sqlite3_step(next);
+		int64_t next_seq = rc == SQLITE_ROW && sqlite3_column_type(next, 0) != SQLITE_NULL
+					   ? sqlite3_column_int64(next, 0)
+					   : ss->last_seq + 1;
+		sqlite3_reset(next);
+		if (rc != SQLITE_ROW)
+			goto fail;
+		if (next_seq - 1 > ss->acked_seq) {
+			ss->acked_seq = next_seq - 1;
+			ss->dirty = true;
+		}
 	}
 	store_count(st, ss->name, reason, moved);
 	if (store_txn_commit(st) != STORE_OK)

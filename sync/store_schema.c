@@ -94,6 +94,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_RANGE_SELECT] = "SELECT seq, ts_ms, kind, body FROM events WHERE stream = ?1"
 			      " AND seq >= ?2 AND seq <= ?3 AND quarantined = 0 ORDER BY seq",
 	[STMT_RANGE_MARK] = "UPDATE events SET quarantined = 1 WHERE stream = ?1 AND seq >= ?2 AND seq <= ?3",
+	[STMT_NEXT_PUBLISHABLE] = "SELECT min(seq) FROM events WHERE stream = ?1 AND seq > ?2 AND quarantined = 0",
 	[STMT_QUARANTINE_GET] = "SELECT ts_ms, device, station, kind, stream, data FROM quarantine WHERE id = ?1",
 	[STMT_QUARANTINE_DELETE] = "DELETE FROM quarantine WHERE id = ?1",
 	[STMT_QUARANTINE_LIST] = "SELECT id, ts_ms, device, stream, orig_seq, reason, body FROM quarantine ORDER BY id",

@@ -647,6 +647,7 @@ static void session_process_head(struct session *s)
 		if (e->status == IF_ACKED) {
 			if (!e->replay) {
 				store_ack(s->up->store, s->name, e->last_seq);
+				ingest_kick(s->up->ingest);
 				s->stats.events_acked += e->n_events;
 				s->stats.last_ack_ms = wall_now_ms();
 				s->state_dirty = true;

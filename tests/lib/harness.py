@@ -257,7 +257,7 @@ class Gateway:
 
     def __init__(self, tmp, broker_port, tenants, devices, gateway_id="gw-test-01",
                  site="test-dc1", agent_extra="", broker_extra="", site_password="site-pass-5k2j",
-                 data_dir=None, wrapper=None):
+                 data_dir=None, wrapper=None, log_level="debug"):
         self.tmp = tmp
         self.gateway_id = gateway_id
         self.site = site
@@ -275,7 +275,7 @@ class Gateway:
                                      username="site-" + site, password=site_password)
         lines = ["[agent]", "gateway_id = " + gateway_id, "site = " + site,
                  "data_dir = " + self.data_dir, "control_socket = " + self.sock,
-                 "log_level = debug", agent_extra, "",
+                 "log_level = " + log_level, agent_extra, "",
                  "[broker]", "url = mqtt://127.0.0.1:%d" % broker_port, "allow_insecure = yes",
                  "topic_prefix = " + PREFIX, "reconnect_min_ms = 100", "reconnect_max_ms = 1000",
                  broker_extra, "", "[site]", "credentials = " + site_cred, ""]
