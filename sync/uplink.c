@@ -58,6 +58,7 @@ struct session {
 	int64_t backoff_ms;
 	bool drop_wanted;                  /* set in callbacks, acted on outside */
 	char drop_reason[128];
+	char tls_error[160];               /* last OpenSSL error libmosquitto reported */
 
 	struct inflight *inflight;         /* FIFO ring */
 	int if_head, if_count, if_cap;
@@ -234,7 +235,9 @@ static void session_check_drop(struct session *s, int rc, const char *what)
 	}
 	if (rc != MOSQ_ERR_SUCCESS && s->mosq) {
 		char reason[160];
-		if (rc == MOSQ_ERR_ERRNO)
+		if (rc == MOSQ_ERR_TLS && s->tls_error[0])
+			snprintf(reason, sizeof reason, "%.24s: TLS: %.120s", what, s->tls_error);
+		else if (rc == MOSQ_ERR_ERRNO)
 			snprintf(reason, sizeof reason, "%s: %s", what, strerror(errno));
 		else
 			snprintf(reason, sizeof reason, "%s: %s", what, mosquitto_strerror(rc));
@@ -371,6 +374,20 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	session_handle_command(obj, msg);
 }
 
+/* libmosquitto reports why a TLS handshake failed (e.g. "certificate
+ * verify failed") only through its log callback: keep the last such line
+ * so the connection error can say it. These lines carry no secrets. */
+static void on_mosquitto_log(struct mosquitto *mosq, void *obj, int level, const char *line)
+{
+	(void)mosq;
+	struct session *s = obj;
+	static const char tag[] = "OpenSSL Error";
+	if (level != MOSQ_LOG_ERR || strncmp(line, tag, sizeof tag - 1) != 0)
+		return;
+	const char *text = strstr(line, ": ");
+	str_copy(s->tls_error, sizeof s->tls_error, text ? text + 2 : line);
+}
+
 static void session_connect(struct session *s)
 {
 	const struct broker_conf *bc = &s->up->cfg->broker;
@@ -390,6 +407,8 @@ static void session_connect(struct session *s)
 	mosquitto_disconnect_v5_callback_set(s->mosq, on_disconnect);
 	mosquitto_publish_v5_callback_set(s->mosq, on_publish);
 	mosquitto_message_v5_callback_set(s->mosq, on_message);
+	mosquitto_log_callback_set(s->mosq, on_mosquitto_log);
+	s->tls_error[0] = '\0';
 	if (s->cred.username[0]) {
 		rc = mosquitto_username_pw_set(s->mosq, s->cred.username,
 					       s->cred.password[0] ? s->cred.password : NULL);
