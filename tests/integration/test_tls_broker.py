@@ -1,4 +1,5 @@
-"""TLS to the broker with a throw-away CA made here with openssl.
+"""TLS to the broker with a throw-away CA made here with openssl, and the
+reference broker setup (deploy/mosquitto: listener and ACL).
 
 1. Password identities over TLS: dockside with url = mqtts://localhost:PORT
    and ca_file = the test CA delivers both tenants' events.
@@ -65,24 +66,36 @@ class TlsBroker:
         with open(acl, "w") as f:
             f.write("user %s\ntopic readwrite #\n\n" % ADMIN_USER)
             f.write(ref.replace(site_block, "user site-%s\ntopic readwrite %s/_site/%s/#\n" % (SITE, PREFIX, SITE)))
-        lines = ["per_listener_settings false", "allow_anonymous false", "persistence false",
-                 "log_dest file %s" % os.path.join(self.dir, "mosquitto.log"),
-                 "log_type all", "acl_file " + acl,
-                 "listener %d 127.0.0.1" % self.port, "cafile " + pki["ca"], "certfile " + pki["server"][0],
-                 "keyfile " + pki["server"][1], "tls_version tlsv1.2"]
+        # The reference listener (deploy/mosquitto/mosquitto.conf) with
+        # this test's port, files and, for client_certs, option 2.
+        with open(os.path.join(SRC, "deploy", "mosquitto", "mosquitto.conf")) as f:
+            conf = f.read()
+        pw = os.path.join(self.dir, "passwd")
+        swaps = {"listener 8883": "listener %d 127.0.0.1" % self.port,
+                 "persistence true": "persistence false",
+                 "persistence_location /var/lib/mosquitto/": "persistence_location %s/" % self.dir,
+                 "cafile /etc/mosquitto/ca_certificates/ca.pem": "cafile " + pki["ca"],
+                 "certfile /etc/mosquitto/certs/server.pem": "certfile " + pki["server"][0],
+                 "keyfile /etc/mosquitto/certs/server.key": "keyfile " + pki["server"][1],
+                 "password_file /etc/mosquitto/dockside.passwd": "password_file " + pw,
+                 "acl_file /etc/mosquitto/dockside.acl": "acl_file " + acl}
         if client_certs:
-            lines += ["require_certificate true", "use_identity_as_username true"]
-        else:
-            pw = os.path.join(self.dir, "passwd")
+            swaps["password_file /etc/mosquitto/dockside.passwd"] = "#password_file"
+            swaps["#require_certificate true"] = "require_certificate true"
+            swaps["#use_identity_as_username true"] = "use_identity_as_username true"
+        for old, new in swaps.items():
+            assert old in conf, "reference mosquitto.conf changed: %r" % old
+            conf = conf.replace(old, new)
+        if not client_certs:
             open(pw, "w").close()
             for u, p in users.items():
                 subprocess.run(["mosquitto_passwd", "-b", pw, u, p], check=True)
-            lines.append("password_file " + pw)
+        conf += "log_dest file %s\nlog_type all\n" % os.path.join(self.dir, "mosquitto.log")
         if os.geteuid() == 0:
-            lines.append("user root")
+            conf += "user root\n"
         self.conf = os.path.join(self.dir, "mosquitto.conf")
         with open(self.conf, "w") as f:
-            f.write("\n".join(lines) + "\n")
+            f.write(conf)
         self.proc = subprocess.Popen(["mosquitto", "-c", self.conf], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         wait_until(lambda: self._up(), 10, what="TLS mosquitto")
