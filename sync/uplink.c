@@ -1061,6 +1061,12 @@ void uplink_notify(struct uplink *up, const char *stream)
 		s->drain_wanted = true;
 }
 
+void uplink_state_changed(struct uplink *up)
+{
+	for (size_t i = 0; i < up->n_sessions; i++)
+		up->sessions[i]->state_dirty = true;
+}
+
 void uplink_free(struct uplink *up, int64_t grace_ms)
 {
 	if (!up)

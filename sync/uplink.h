@@ -54,6 +54,9 @@ void uplink_set_health_cb(struct uplink *up, uplink_health_cb cb, void *arg);
 void uplink_start(struct uplink *up);
 /* Tells the uplink that stream got new committed events. */
 void uplink_notify(struct uplink *up, const char *stream);
+/* The retained state (first retained seq, ...) changed, e.g. after a
+ * prune: every tenant's state message is published again (rate-bounded). */
+void uplink_state_changed(struct uplink *up);
 /* Waits up to grace_ms for in-flight messages to be acknowledged,
  * publishes health offline, disconnects and frees. */
 void uplink_free(struct uplink *up, int64_t grace_ms);
