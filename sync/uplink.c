@@ -12,6 +12,7 @@
 #include "agent/ingest.h"
 #include "agent/log.h"
 #include "agent/loop.h"
+#include "agent/rate.h"
 #include "agent/util.h"
 #include "sync/command.h"
 #include "sync/credentials.h"
@@ -78,6 +79,7 @@ struct session {
 	int64_t replay_next, replay_to;
 
 	struct session_stats stats;
+	struct rate_window published_rw, acked_rw;
 };
 
 struct uplink {
@@ -1059,6 +1061,18 @@ void uplink_notify(struct uplink *up, const char *stream)
 	struct session *s = uplink_find_session(up, stream);
 	if (s)
 		s->drain_wanted = true;
+}
+
+void uplink_sample_rates(struct uplink *up)
+{
+	int64_t now = loop_now_ms();
+	for (size_t i = 0; i < up->n_sessions; i++) {
+		struct session *s = up->sessions[i];
+		rate_sample(&s->published_rw, now, s->stats.events_published);
+		rate_sample(&s->acked_rw, now, s->stats.events_acked);
+		s->stats.publish_rate = rate_per_second(&s->published_rw);
+		s->stats.ack_rate = rate_per_second(&s->acked_rw);
+	}
 }
 
 void uplink_state_changed(struct uplink *up)
