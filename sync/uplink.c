@@ -551,6 +551,18 @@ static int session_publish_batch(struct session *s, const char *stream, int64_t 
 		snprintf(detail, sizeof detail, "session=%s stream=%s from_seq=%lld reason=%s", s->name, stream,
 			 (long long)from_seq, why);
 		store_audit_append(up->store, wall_now_ms(), -1, stream, "isolation-refused", detail);
+		if (strcmp(stream, s->name) == 0 && !replay) {
+			/* The session's own stream, yet its credential or topic
+			 * disagrees: nothing can go out safely; hold the next
+			 * batch for an operator instead of retrying forever.
+			 * (A foreign stream stays in its own outbox, where its
+			 * own session delivers it.) */
+			int64_t last = from_seq + (int64_t)max_events - 1;
+			char reason[200];
+			snprintf(reason, sizeof reason, "isolation check: %s", why);
+			session_quarantine(s, stream, from_seq, last, reason);
+			s->next_seq = session_acked_seq(s) + 1;
+		}
 		return -1;
 	}
 
