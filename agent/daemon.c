@@ -98,6 +98,14 @@ static void prune_tick(struct loop *loop, void *arg)
 	prune_timer = loop_timer_add(loop, d->cfg->agent.prune_interval_s * 1000, prune_tick, d);
 }
 
+static void rates_tick(struct loop *loop, void *arg)
+{
+	struct daemon *d = arg;
+	ingest_sample_rates(d->ingest);
+	uplink_sample_rates(d->uplink);
+	loop_timer_add(loop, 1000, rates_tick, d);
+}
+
 static int ensure_dir(const char *path)
 {
 	char tmp[PATH_MAX];
@@ -230,6 +238,7 @@ int daemon_run(const char *config_path)
 		goto out;
 	loop_watch_add(d.loop, wake_pipe[0], POLLIN, on_wake, NULL);
 	prune_timer = loop_timer_add(d.loop, d.cfg->agent.prune_interval_s * 1000, prune_tick, &d);
+	loop_timer_add(d.loop, 1000, rates_tick, &d);
 	uplink_start(d.uplink);
 	for (size_t i = 0; i < d.n_devices; i++)
 		device_start(&d.devices[i]);
