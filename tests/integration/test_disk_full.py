@@ -35,13 +35,14 @@ def test(tmp):
             {"name": "dock-1", "profile": "zebra-ds2208-usb-cdc", "tenant": "acme", "port": sc.link}],
             data_dir=os.path.join(mnt, "data"), log_level="info").start()
         filler = os.path.join(mnt, "filler")
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:  # unbuffered, so the error comes here and not at close
+            while True:
+                os.write(fd, b"\0" * 65536)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
         os.truncate(filler, os.path.getsize(filler) - 400 * 1024)  # ~400 KiB free
         texts = []
         i = 0
