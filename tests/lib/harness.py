@@ -263,7 +263,7 @@ class Gateway:
 
     def __init__(self, tmp, broker_port, tenants, devices, gateway_id="gw-test-01",
                  site="test-dc1", agent_extra="", broker_extra="", site_password="site-pass-5k2j",
-                 data_dir=None, wrapper=None, log_level="debug"):
+                 data_dir=None, wrapper=None, log_level="debug", reconnect_min_ms=100):
         self.tmp = tmp
         self.gateway_id = gateway_id
         self.site = site
@@ -283,7 +283,8 @@ class Gateway:
                  "data_dir = " + self.data_dir, "control_socket = " + self.sock,
                  "log_level = " + log_level, agent_extra, "",
                  "[broker]", "url = mqtt://127.0.0.1:%d" % broker_port, "allow_insecure = yes",
-                 "topic_prefix = " + PREFIX, "reconnect_min_ms = 100", "reconnect_max_ms = 1000",
+                 "topic_prefix = " + PREFIX, "reconnect_min_ms = %d" % reconnect_min_ms,
+                 "reconnect_max_ms = %d" % max(1000, reconnect_min_ms),
                  broker_extra, "", "[site]", "credentials = " + site_cred, ""]
         for name, t in tenants.items():
             cred = write_credential(os.path.join(self.dir, name + ".cred"), tenant=name,
