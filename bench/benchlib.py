@@ -102,3 +102,7 @@ def record(bench, metric, value, unit="", target=None, met=None, note=""):
 
 def mono_ns():
     return time.monotonic_ns()
+
+
+def free_port_of():
+    return harness.free_port()
