@@ -1,6 +1,5 @@
 #include "sync/uplink.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
@@ -13,7 +12,9 @@
 #include "agent/ingest.h"
 #include "agent/log.h"
 #include "agent/loop.h"
+#include "agent/rate.h"
 #include "agent/util.h"
+#include "sync/command.h"
 #include "sync/credentials.h"
 #include "sync/store.h"
 
@@ -22,7 +23,6 @@
 #define HEALTH_INTERVAL_MS 30000
 #define TRANSIENT_PAUSE_MIN_MS 500
 #define TRANSIENT_PAUSE_MAX_MS 30000
-#define COMMAND_MAX_BYTES 4096
 /* Batches sent per session per drain pass: keeps sessions taking turns. */
 #define BATCHES_PER_TURN 2
 
@@ -79,6 +79,7 @@ struct session {
 	int64_t replay_next, replay_to;
 
 	struct session_stats stats;
+	struct rate_window published_rw, acked_rw;
 };
 
 struct uplink {
@@ -854,54 +855,32 @@ static void session_refuse_command(struct session *s, const char *why)
 	log_warn(s->who, "command refused: %s", why);
 }
 
-/* A request on tenant T's cmd topic acts on T's data only. Accepted:
- *   {"op":"replay","from":SEQ[,"to":SEQ][,"tenant":"T"]}  */
+/* A request on tenant T's cmd topic acts on T's data only. */
 static void session_handle_command(struct session *s, const struct mosquitto_message *msg)
 {
+	struct command cmd;
 	s->stats.commands_received++;
 	if (s->site || strcmp(msg->topic, s->topic_cmd) != 0) {
 		session_refuse_command(s, "message on an unexpected topic");
 		return;
 	}
-	if (msg->payloadlen <= 0 || msg->payloadlen > COMMAND_MAX_BYTES) {
-		session_refuse_command(s, "empty or oversized command");
+	enum command_error err = command_parse(msg->payload, msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0,
+					       s->name, &cmd);
+	if (err != COMMAND_OK) {
+		session_refuse_command(s, command_error_string(err));
+		if (err == COMMAND_ERR_OTHER_TENANT) {
+			char detail[160];
+			snprintf(detail, sizeof detail, "source=cloud refused=%s", command_error_string(err));
+			store_audit_append(s->up->store, wall_now_ms(), -1, s->name, "command-refused", detail);
+		}
 		return;
 	}
-	if (utf8_invalid_bytes(msg->payload, (size_t)msg->payloadlen)) {
-		session_refuse_command(s, "command is not valid UTF-8");
-		return;
-	}
-	cJSON *root = cJSON_ParseWithLength(msg->payload, (size_t)msg->payloadlen);
-	if (!root || !cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		session_refuse_command(s, "command is not a JSON object");
-		return;
-	}
-	const cJSON *op = cJSON_GetObjectItemCaseSensitive(root, "op");
-	const cJSON *tenant = cJSON_GetObjectItemCaseSensitive(root, "tenant");
-	const cJSON *from = cJSON_GetObjectItemCaseSensitive(root, "from");
-	const cJSON *to = cJSON_GetObjectItemCaseSensitive(root, "to");
-	if (!cJSON_IsString(op) || strcmp(op->valuestring, "replay") != 0) {
-		session_refuse_command(s, "unknown op");
-	} else if (tenant && (!cJSON_IsString(tenant) || strcmp(tenant->valuestring, s->name) != 0)) {
-		session_refuse_command(s, "command names another tenant's data");
-		char detail[200];
-		snprintf(detail, sizeof detail, "source=cloud refused=replay named_tenant=%.64s",
-			 cJSON_IsString(tenant) ? tenant->valuestring : "(invalid)");
-		store_audit_append(s->up->store, wall_now_ms(), -1, s->name, "command-refused", detail);
-	} else if (!cJSON_IsNumber(from) || from->valuedouble < 1 || from->valuedouble > 9e15 ||
-		   (to && (!cJSON_IsNumber(to) || to->valuedouble < from->valuedouble || to->valuedouble > 9e15))) {
-		session_refuse_command(s, "replay needs from >= 1 and to >= from");
-	} else {
-		int64_t f = (int64_t)from->valuedouble;
-		int64_t t = to ? (int64_t)to->valuedouble : -1;
-		char detail[160];
-		snprintf(detail, sizeof detail, "source=cloud from=%lld to=%lld", (long long)f, (long long)t);
-		store_audit_append(s->up->store, wall_now_ms(), -1, s->name, "replay", detail);
-		if (uplink_replay(s->up, s->name, f, t) < 0)
-			session_refuse_command(s, "replay range holds no retained events");
-	}
-	cJSON_Delete(root);
+	char detail[160];
+	snprintf(detail, sizeof detail, "source=cloud from=%lld to=%lld", (long long)cmd.from_seq,
+		 (long long)cmd.to_seq);
+	store_audit_append(s->up->store, wall_now_ms(), -1, s->name, "replay", detail);
+	if (uplink_replay(s->up, s->name, cmd.from_seq, cmd.to_seq) < 0)
+		session_refuse_command(s, "replay range holds no retained events");
 }
 
 int uplink_replay(struct uplink *up, const char *tenant, int64_t from_seq, int64_t to_seq)
@@ -1082,6 +1061,24 @@ void uplink_notify(struct uplink *up, const char *stream)
 	struct session *s = uplink_find_session(up, stream);
 	if (s)
 		s->drain_wanted = true;
+}
+
+void uplink_sample_rates(struct uplink *up)
+{
+	int64_t now = loop_now_ms();
+	for (size_t i = 0; i < up->n_sessions; i++) {
+		struct session *s = up->sessions[i];
+		rate_sample(&s->published_rw, now, s->stats.events_published);
+		rate_sample(&s->acked_rw, now, s->stats.events_acked);
+		s->stats.publish_rate = rate_per_second(&s->published_rw);
+		s->stats.ack_rate = rate_per_second(&s->acked_rw);
+	}
+}
+
+void uplink_state_changed(struct uplink *up)
+{
+	for (size_t i = 0; i < up->n_sessions; i++)
+		up->sessions[i]->state_dirty = true;
 }
 
 void uplink_free(struct uplink *up, int64_t grace_ms)
