@@ -27,6 +27,6 @@ else
 	echo "== daemon: noisy neighbour"
 	"$PY" bench_latency.py noisy --seconds 15
 	echo "== dockside vs mosquitto bridge (DIY)"
-	"$PY" bench_diy.py
+	"$PY" bench_diy.py --offline-scans 5000 --kill-scans 5000
 fi
 "$PY" report.py "$BENCH_RESULTS"
