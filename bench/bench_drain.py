@@ -155,7 +155,7 @@ def main():
         print("prefilled %d events in %.1f s (%.0f MiB)" % (n, time.monotonic() - t,
                                                             os.path.getsize(os.path.join(template, "dockside.db"))
                                                             / 1048576), flush=True)
-        r = run_once(tmp, template, n, "default (500 ev, window 16)", "", "")
+        r = run_once(tmp, template, n, "default (500 ev, window 8)", "", "")
         record("drain", "drain rate, %d backlog, defaults" % n, r["rate"], "events/s", ">= 100,000",
                r["rate"] >= 100000)
         record("startup", "start -> running: line, %d backlog" % n, r["start_to_running"] * 1000, "ms")
