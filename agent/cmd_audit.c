@@ -48,34 +48,11 @@ static void print_entries(const cJSON *resp)
 
 int cmd_audit(const char *config_path, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	bool json = false;
 	int64_t n = LIST_DEFAULT;
-	int c;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'n':
-			if (!parse_count_arg(optarg, 1, LIST_MAX, &n)) {
-				fprintf(stderr, "dockside: audit: -n wants a number from 1 to %d\n", LIST_MAX);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			audit_usage(stdout);
-			return 0;
-		default:
-			audit_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	int opt_status = parse_listing_options(argc, argv, "audit", audit_usage, &json, &n, LIST_MAX);
+	if (opt_status >= 0)
+		return opt_status;
 	const char *action = optind < argc ? argv[optind] : NULL;
 	bool verify = action && strcmp(action, "verify") == 0;
 	bool list = action && strcmp(action, "list") == 0;

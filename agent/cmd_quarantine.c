@@ -64,34 +64,11 @@ static void print_quarantine(const cJSON *resp)
 
 int cmd_quarantine(const char *config_path, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	bool json = false;
 	int64_t n = LIST_DEFAULT, id = 0;
-	int c;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'n':
-			if (!parse_count_arg(optarg, 1, LIST_MAX, &n)) {
-				fprintf(stderr, "dockside: quarantine: -n wants a number from 1 to %d\n", LIST_MAX);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			quarantine_usage(stdout);
-			return 0;
-		default:
-			quarantine_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	int opt_status = parse_listing_options(argc, argv, "quarantine", quarantine_usage, &json, &n, LIST_MAX);
+	if (opt_status >= 0)
+		return opt_status;
 	int nargs = argc - optind;
 	char **args = argv + optind;
 	const char *action = nargs > 0 ? args[0] : NULL;

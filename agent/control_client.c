@@ -4,6 +4,7 @@
 #include "agent/control_client.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -11,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "agent/commands.h"
 #include "agent/config.h"
 #include "agent/util.h"
 
@@ -242,4 +244,36 @@ void print_raw(const char *raw)
 bool parse_count_arg(const char *s, int64_t min, int64_t max, int64_t *out)
 {
 	return s && parse_int64(s, min, max, out);
+}
+
+int parse_listing_options(int argc, char **argv, const char *what, void (*usage)(FILE *out), bool *json,
+			  int64_t *n, int64_t n_max)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'n':
+			if (!parse_count_arg(optarg, 1, n_max, n)) {
+				fprintf(stderr, "dockside: %s: -n wants a number from 1 to %lld\n", what, (long long)n_max);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	return -1;
 }

@@ -84,6 +84,7 @@ struct batch_build {
 	const char *id_prefix;   /* "GATEWAY/STREAM/" every body's id must start with */
 	size_t id_prefix_len;
 	bool foreign;            /* a body whose id names another stream */
+	int64_t foreign_seq;     /* ... at this seq */
 };
 
 static int batch_add_row(void *arg, int64_t seq, const char *body, size_t len)
@@ -94,6 +95,7 @@ static int batch_add_row(void *arg, int64_t seq, const char *body, size_t len)
 	if (len < sizeof id_key - 1 + b->id_prefix_len || memcmp(body, id_key, sizeof id_key - 1) != 0 ||
 	    memcmp(body + sizeof id_key - 1, b->id_prefix, b->id_prefix_len) != 0) {
 		b->foreign = true;
+		b->foreign_seq = seq;
 		return 1;
 	}
 	if (b->n)
@@ -215,7 +217,7 @@ static int session_publish_batch(struct session *s, const char *stream, int64_t 
 			char reason[200];
 			snprintf(reason, sizeof reason, "isolation check: %s", why);
 			session_quarantine(s, stream, from_seq, last, reason);
-			s->next_seq = session_acked_seq(s) + 1;
+			s->next_seq = last + 1;
 		}
 		return -1;
 	}
@@ -240,10 +242,18 @@ static int session_publish_batch(struct session *s, const char *stream, int64_t 
 		log_error(s->who, "cannot read its outbox from the store");
 		return -1;
 	}
-	if (b.foreign) {
+	if (b.foreign && b.n == 0) {
+		/* Only a damaged store can hold this; the rows before it (if
+		 * any) go out now, the row itself is held for an operator. */
 		s->stats.isolation_refusals++;
-		log_error(s->who, "REFUSED: stored event after seq %lld does not belong to %s",
-			  (long long)b.last_seq, stream);
+		store_count(up->store, stream, "isolation_refused", 1);
+		log_error(s->who, "REFUSED: stored event seq %lld does not name stream %s", (long long)b.foreign_seq,
+			  stream);
+		if (!replay && strcmp(stream, s->name) == 0) {
+			session_quarantine(s, stream, b.foreign_seq, b.foreign_seq,
+					   "isolation check: stored event id names another stream");
+			s->next_seq = b.foreign_seq + 1;
+		}
 		return -1;
 	}
 	if (b.n == 0)
