@@ -71,8 +71,8 @@ static void print_devices(const cJSON *devices)
 
 static void print_session_header(void)
 {
-	printf("  %-20s %-13s %8s %8s %9s %9s %-24s %8s %9s %5s %5s %s\n", "NAME", "STATE", "BACKLOG", "OLDEST",
-	       "LAST SEQ", "ACKED", "LAST ACK", "INFLIGHT", "REFUSED", "QUAR", "ISOL", "ALARM");
+	printf("  %-20s %-13s %8s %8s %9s %9s %7s %-24s %8s %9s %5s %5s %s\n", "NAME", "STATE", "BACKLOG", "OLDEST",
+	       "LAST SEQ", "ACKED", "ACK/S", "LAST ACK", "INFLIGHT", "REFUSED", "QUAR", "ISOL", "ALARM");
 }
 
 static void print_session(const cJSON *s)
@@ -86,9 +86,10 @@ static void print_session(const cJSON *s)
 		snprintf(alarm, sizeof alarm, "YES (0x%02x)", (unsigned)json_number(s, "last_refusal_reason", 0));
 	else
 		snprintf(alarm, sizeof alarm, "-");
-	printf("  %-20s %-13s %8.0f %8s %9.0f %9.0f %-24s %8s %9s %5.0f %5.0f %s\n", json_string(s, "name", "?"),
+	printf("  %-20s %-13s %8.0f %8s %9.0f %9.0f %7.0f %-24s %8s %9s %5.0f %5.0f %s\n", json_string(s, "name", "?"),
 	       json_string(s, "state", "?"), json_number(s, "backlog", 0), oldest, json_number(s, "last_seq", 0),
-	       json_number(s, "acked_seq", 0), time_or_dash(s, "last_ack"), inflight, refused,
+	       json_number(s, "acked_seq", 0), json_number(s, "ack_rate", 0), time_or_dash(s, "last_ack"), inflight,
+	       refused,
 	       json_number(s, "quarantined", 0), json_number(s, "isolation_refusals", 0), alarm);
 	const char *err = json_string(s, "last_error", NULL);
 	if (err)
@@ -126,9 +127,10 @@ static void print_status(const cJSON *st)
 	printf("\nSTORE    %s: %.0f bytes; %.0f event(s) in quarantine\n", json_string(store, "path", "?"),
 	       json_number(store, "size_bytes", 0), json_number(store, "quarantine_count", 0));
 	const cJSON *in = cJSON_GetObjectItemCaseSensitive(st, "ingest");
-	printf("INGEST   committed %.0f, quarantined %.0f, refused by quota %.0f, dropped (store full) %.0f,"
-	       " queued %.0f; store full: %s\n",
-	       json_number(in, "committed", 0), json_number(in, "quarantined", 0), json_number(in, "refused_quota", 0),
+	printf("INGEST   committed %.0f (%.0f/s in %.0f commits/s), quarantined %.0f, refused by quota %.0f,"
+	       " dropped (store full) %.0f, queued %.0f; store full: %s\n",
+	       json_number(in, "committed", 0), json_number(in, "commit_rate", 0),
+	       json_number(in, "commits_per_second", 0), json_number(in, "quarantined", 0), json_number(in, "refused_quota", 0),
 	       json_number(in, "dropped_store_full", 0), json_number(in, "queued", 0),
 	       json_bool(in, "store_full") ? "YES" : "no");
 	const cJSON *ctl = cJSON_GetObjectItemCaseSensitive(st, "control");

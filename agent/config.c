@@ -91,6 +91,8 @@ static const struct config_key config_keys[] = {
 	{NUM(SEC_AGENT, agent_conf, retention_events), .key = "retention_events", .type = KT_INT,
 	 .def = "1000000", .min = 0, .max = INT64_C(1000000000000),
 	 .help = "... and keep at most this many acknowledged events per tenant"},
+	{NUM(SEC_AGENT, agent_conf, prune_interval_s), .key = "prune_interval_s", .type = KT_INT, .def = "60",
+	 .min = 1, .max = 86400, .help = "how often acknowledged events past retention are deleted"},
 
 	/* [broker] */
 	{STR(SEC_BROKER, broker_conf, url), .key = "url", .type = KT_STRING, .required = true,

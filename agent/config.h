@@ -29,6 +29,7 @@ struct agent_conf {
 	int64_t commit_max_events;     /* group commit batch size */
 	int64_t retention_hours;       /* keep acknowledged events this long for replay */
 	int64_t retention_events;      /* ... and at most this many per tenant */
+	int64_t prune_interval_s;      /* how often retention is enforced */
 	int line;                      /* line of the section header, 0 if absent */
 };
 

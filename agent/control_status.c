@@ -77,6 +77,8 @@ static cJSON *session_json(struct daemon *d, struct session *s, int64_t now_ms)
 	cJSON_AddNumberToObject(o, "messages_published", (double)ss->messages_published);
 	cJSON_AddNumberToObject(o, "events_published", (double)ss->events_published);
 	cJSON_AddNumberToObject(o, "events_acked", (double)ss->events_acked);
+	cJSON_AddNumberToObject(o, "publish_rate", ss->publish_rate);
+	cJSON_AddNumberToObject(o, "ack_rate", ss->ack_rate);
 	cJSON_AddNumberToObject(o, "refusals_transient", (double)ss->refusals_transient);
 	cJSON_AddNumberToObject(o, "refusals_permanent", (double)ss->refusals_permanent);
 	cJSON_AddNumberToObject(o, "quarantined", (double)ss->events_quarantined);
@@ -157,6 +159,8 @@ int control_handle_status(struct control_request *r)
 		cJSON_AddNumberToObject(ingest, "commit_failures", (double)is.commit_failures);
 		cJSON_AddNumberToObject(ingest, "queued", (double)is.queued);
 		cJSON_AddBoolToObject(ingest, "store_full", is.store_full);
+		cJSON_AddNumberToObject(ingest, "commit_rate", is.commit_rate);
+		cJSON_AddNumberToObject(ingest, "commits_per_second", is.commits_per_second);
 	}
 
 	const struct control_stats *cs = control_get_stats(r->ctl);

@@ -19,7 +19,6 @@
 #include "sync/store.h"
 #include "sync/uplink.h"
 
-#define PRUNE_INTERVAL_MS 60000
 #define SHUTDOWN_GRACE_MS 2000
 
 /* Signals only set a flag and wake the loop through a pipe. */
@@ -94,7 +93,17 @@ static void prune_tick(struct loop *loop, void *arg)
 	int64_t n = store_prune(d->store, wall_now_ms());
 	if (n > 0)
 		log_info("store", "pruned %lld acknowledged events past retention", (long long)n);
-	prune_timer = loop_timer_add(loop, PRUNE_INTERVAL_MS, prune_tick, d);
+	if (n > 0 && d->uplink)
+		uplink_state_changed(d->uplink);
+	prune_timer = loop_timer_add(loop, d->cfg->agent.prune_interval_s * 1000, prune_tick, d);
+}
+
+static void rates_tick(struct loop *loop, void *arg)
+{
+	struct daemon *d = arg;
+	ingest_sample_rates(d->ingest);
+	uplink_sample_rates(d->uplink);
+	loop_timer_add(loop, 1000, rates_tick, d);
 }
 
 static int ensure_dir(const char *path)
@@ -228,7 +237,8 @@ int daemon_run(const char *config_path)
 	if (daemon_setup(&d, config_path) < 0)
 		goto out;
 	loop_watch_add(d.loop, wake_pipe[0], POLLIN, on_wake, NULL);
-	prune_timer = loop_timer_add(d.loop, PRUNE_INTERVAL_MS, prune_tick, &d);
+	prune_timer = loop_timer_add(d.loop, d.cfg->agent.prune_interval_s * 1000, prune_tick, &d);
+	loop_timer_add(d.loop, 1000, rates_tick, &d);
 	uplink_start(d.uplink);
 	for (size_t i = 0; i < d.n_devices; i++)
 		device_start(&d.devices[i]);

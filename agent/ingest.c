@@ -8,6 +8,7 @@
 #include "agent/device.h"
 #include "agent/log.h"
 #include "agent/loop.h"
+#include "agent/rate.h"
 #include "agent/tenant_resolve.h"
 #include "agent/util.h"
 #include "sync/store.h"
@@ -52,6 +53,7 @@ struct ingest {
 	struct quota_alarm *alarms;
 	size_t n_alarms;
 	struct ingest_stats stats;
+	struct rate_window committed_rw, commits_rw;
 };
 
 static const char *kind_intern(const char *kind)
@@ -327,6 +329,15 @@ static void ingest_quota_alarm(struct ingest *in, const char *stream)
 	if (!sb.failed)
 		ingest_submit_system(in, STORE_SITE_STREAM, "device", strbuf_steal(&sb));
 	strbuf_free(&sb);
+}
+
+void ingest_sample_rates(struct ingest *in)
+{
+	int64_t now = loop_now_ms();
+	rate_sample(&in->committed_rw, now, in->stats.committed);
+	rate_sample(&in->commits_rw, now, in->stats.commits);
+	in->stats.commit_rate = rate_per_second(&in->committed_rw);
+	in->stats.commits_per_second = rate_per_second(&in->commits_rw);
 }
 
 void ingest_get_stats(const struct ingest *in, struct ingest_stats *out)

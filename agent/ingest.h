@@ -30,6 +30,8 @@ struct ingest_stats {
 	uint64_t commit_failures;
 	int64_t queued;
 	bool store_full;              /* last commit failed with disk full */
+	double commit_rate;           /* events/s committed, last ~10 s */
+	double commits_per_second;    /* transactions/s, last ~10 s */
 };
 
 struct ingest *ingest_new(struct loop *loop, struct store *store, const struct config *cfg,
@@ -52,6 +54,9 @@ void ingest_kick(struct ingest *in);
 
 /* Commits the queue now. Returns 0 or a store error. */
 int ingest_flush(struct ingest *in);
+
+/* Takes the once-a-second samples behind the rates in ingest_stats. */
+void ingest_sample_rates(struct ingest *in);
 
 void ingest_get_stats(const struct ingest *in, struct ingest_stats *out);
 

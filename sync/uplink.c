@@ -12,6 +12,7 @@
 #include "agent/ingest.h"
 #include "agent/log.h"
 #include "agent/loop.h"
+#include "agent/rate.h"
 #include "agent/util.h"
 #include "sync/command.h"
 #include "sync/credentials.h"
@@ -57,6 +58,7 @@ struct session {
 	int64_t backoff_ms;
 	bool drop_wanted;                  /* set in callbacks, acted on outside */
 	char drop_reason[128];
+	char tls_error[160];               /* last OpenSSL error libmosquitto reported */
 
 	struct inflight *inflight;         /* FIFO ring */
 	int if_head, if_count, if_cap;
@@ -78,6 +80,7 @@ struct session {
 	int64_t replay_next, replay_to;
 
 	struct session_stats stats;
+	struct rate_window published_rw, acked_rw;
 };
 
 struct uplink {
@@ -233,7 +236,9 @@ static void session_check_drop(struct session *s, int rc, const char *what)
 	}
 	if (rc != MOSQ_ERR_SUCCESS && s->mosq) {
 		char reason[160];
-		if (rc == MOSQ_ERR_ERRNO)
+		if (rc == MOSQ_ERR_TLS && s->tls_error[0])
+			snprintf(reason, sizeof reason, "%.24s: TLS: %.120s", what, s->tls_error);
+		else if (rc == MOSQ_ERR_ERRNO)
 			snprintf(reason, sizeof reason, "%s: %s", what, strerror(errno));
 		else
 			snprintf(reason, sizeof reason, "%s: %s", what, mosquitto_strerror(rc));
@@ -370,6 +375,20 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	session_handle_command(obj, msg);
 }
 
+/* libmosquitto reports why a TLS handshake failed (e.g. "certificate
+ * verify failed") only through its log callback: keep the last such line
+ * so the connection error can say it. These lines carry no secrets. */
+static void on_mosquitto_log(struct mosquitto *mosq, void *obj, int level, const char *line)
+{
+	(void)mosq;
+	struct session *s = obj;
+	static const char tag[] = "OpenSSL Error";
+	if (level != MOSQ_LOG_ERR || strncmp(line, tag, sizeof tag - 1) != 0)
+		return;
+	const char *text = strstr(line, ": ");
+	str_copy(s->tls_error, sizeof s->tls_error, text ? text + 2 : line);
+}
+
 static void session_connect(struct session *s)
 {
 	const struct broker_conf *bc = &s->up->cfg->broker;
@@ -389,6 +408,8 @@ static void session_connect(struct session *s)
 	mosquitto_disconnect_v5_callback_set(s->mosq, on_disconnect);
 	mosquitto_publish_v5_callback_set(s->mosq, on_publish);
 	mosquitto_message_v5_callback_set(s->mosq, on_message);
+	mosquitto_log_callback_set(s->mosq, on_mosquitto_log);
+	s->tls_error[0] = '\0';
 	if (s->cred.username[0]) {
 		rc = mosquitto_username_pw_set(s->mosq, s->cred.username,
 					       s->cred.password[0] ? s->cred.password : NULL);
@@ -527,6 +548,25 @@ static void session_quarantine(struct session *s, const char *stream, int64_t fi
 	session_alarm(s, "quarantined", first, last, reason);
 }
 
+/* Runs isolation_check for publishing `stream` on s; a refusal is
+ * counted, logged and audited. Returns NULL when the publish may go
+ * ahead, else what disagrees. */
+static const char *session_isolation_gate(struct session *s, const char *stream, int64_t from_seq)
+{
+	struct uplink *up = s->up;
+	const char *why = isolation_check(s, stream, s->topic_events);
+	if (!why)
+		return NULL;
+	s->stats.isolation_refusals++;
+	store_count(up->store, stream, "isolation_refused", 1);
+	log_error(s->who, "REFUSED to publish stream %s on session %s: %s", stream, s->name, why);
+	char detail[256];
+	snprintf(detail, sizeof detail, "session=%s stream=%s from_seq=%lld reason=%s", s->name, stream,
+		 (long long)from_seq, why);
+	store_audit_append(up->store, wall_now_ms(), -1, stream, "isolation-refused", detail);
+	return why;
+}
+
 /* Builds and publishes one batch of `stream` events from from_seq (at most
  * to_seq, max_events events). Returns events published, 0 if there were
  * none, -1 if refused by the isolation check or the client library. */
@@ -540,15 +580,20 @@ static int session_publish_batch(struct session *s, const char *stream, int64_t 
 	int rc;
 
 	/* The check runs before anything is read or sent. */
-	const char *why = isolation_check(s, stream, topic);
+	const char *why = session_isolation_gate(s, stream, from_seq);
 	if (why) {
-		s->stats.isolation_refusals++;
-		store_count(up->store, stream, "isolation_refused", 1);
-		log_error(s->who, "REFUSED to publish stream %s on session %s: %s", stream, s->name, why);
-		char detail[256];
-		snprintf(detail, sizeof detail, "session=%s stream=%s from_seq=%lld reason=%s", s->name, stream,
-			 (long long)from_seq, why);
-		store_audit_append(up->store, wall_now_ms(), -1, stream, "isolation-refused", detail);
+		if (strcmp(stream, s->name) == 0 && !replay) {
+			/* The session's own stream, yet its credential or topic
+			 * disagrees: nothing can go out safely; hold the next
+			 * batch for an operator instead of retrying forever.
+			 * (A foreign stream stays in its own outbox, where its
+			 * own session delivers it.) */
+			int64_t last = from_seq + (int64_t)max_events - 1;
+			char reason[200];
+			snprintf(reason, sizeof reason, "isolation check: %s", why);
+			session_quarantine(s, stream, from_seq, last, reason);
+			s->next_seq = session_acked_seq(s) + 1;
+		}
 		return -1;
 	}
 
@@ -629,7 +674,11 @@ int uplink_publish_range(struct uplink *up, struct session *s, const char *strea
 			 int64_t to_seq)
 {
 	(void)up;
-	if (s->state != SESSION_CONNECTED)
+	/* A wrong pairing is refused (counted and audited) whether or not
+	 * the session happens to be connected. */
+	if (session_isolation_gate(s, stream, from_seq))
+		return -1;
+	if (s->state != SESSION_CONNECTED || !s->mosq)
 		return -1;
 	return session_publish_batch(s, stream, from_seq, to_seq, (size_t)s->up->cfg->broker.batch_max_events,
 				     true);
@@ -1059,6 +1108,24 @@ void uplink_notify(struct uplink *up, const char *stream)
 	struct session *s = uplink_find_session(up, stream);
 	if (s)
 		s->drain_wanted = true;
+}
+
+void uplink_sample_rates(struct uplink *up)
+{
+	int64_t now = loop_now_ms();
+	for (size_t i = 0; i < up->n_sessions; i++) {
+		struct session *s = up->sessions[i];
+		rate_sample(&s->published_rw, now, s->stats.events_published);
+		rate_sample(&s->acked_rw, now, s->stats.events_acked);
+		s->stats.publish_rate = rate_per_second(&s->published_rw);
+		s->stats.ack_rate = rate_per_second(&s->acked_rw);
+	}
+}
+
+void uplink_state_changed(struct uplink *up)
+{
+	for (size_t i = 0; i < up->n_sessions; i++)
+		up->sessions[i]->state_dirty = true;
 }
 
 void uplink_free(struct uplink *up, int64_t grace_ms)

@@ -39,6 +39,8 @@ struct session_stats {
 	int last_refusal_reason;       /* PUBACK reason code, 0 if none */
 	char last_error[160];
 	bool alarm;                    /* a batch was quarantined by the broker */
+	double publish_rate;           /* events/s published, last ~10 s */
+	double ack_rate;               /* events/s acknowledged, last ~10 s */
 };
 
 /* Called to fill the site health message's extra fields (JSON members
@@ -54,6 +56,11 @@ void uplink_set_health_cb(struct uplink *up, uplink_health_cb cb, void *arg);
 void uplink_start(struct uplink *up);
 /* Tells the uplink that stream got new committed events. */
 void uplink_notify(struct uplink *up, const char *stream);
+/* The retained state (first retained seq, ...) changed, e.g. after a
+ * prune: every tenant's state message is published again (rate-bounded). */
+void uplink_state_changed(struct uplink *up);
+/* Takes the once-a-second samples behind the rates in session_stats. */
+void uplink_sample_rates(struct uplink *up);
 /* Waits up to grace_ms for in-flight messages to be acknowledged,
  * publishes health offline, disconnects and frees. */
 void uplink_free(struct uplink *up, int64_t grace_ms);

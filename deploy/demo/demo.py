@@ -62,9 +62,8 @@ def main():
             elif r < 0.75:
                 scanners["globex"].scan("]C101%s17%s" % (gtin("5012345", item), "271231"))
             elif r < 0.95:
-                owner = random.choice(["4012345", "5012345"])
-                scanners["shared"].scan("]C100%s" % ("3" + owner + ("%d" % item).zfill(9 - 0)[:9] + "0")[:17] if False
-                                        else "]C101%s" % gtin(owner, item))
+                owner = random.choice(["4012345", "5012345"])  # resolved by company prefix
+                scanners["shared"].scan("]C101%s" % gtin(owner, item))
             else:
                 scanners["shared"].scan("]C101%s" % gtin("9999999", item))  # nobody's prefix
             time.sleep(random.uniform(0.05, 0.4))
@@ -85,7 +84,12 @@ def main():
                                                           ev["seq"], ev["device"], ev["kind"], what, extra))
             seen = len(msgs)
     finally:
-        print("\n--- dockside status ---")
+        print("\n--- dockside quarantine list (scans nobody's prefix claims) ---")
+        try:
+            print(gw.cli("quarantine", "list", check=False).stdout)
+        except Exception as e:
+            print("quarantine list unavailable:", e)
+        print("--- dockside status ---")
         try:
             print(gw.cli("status", check=False).stdout)
         except Exception as e:  # the demo still shuts down cleanly

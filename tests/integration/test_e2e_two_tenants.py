@@ -22,7 +22,7 @@ def test(tmp):
     try:
         sub.wait_events(2, timeout=15)  # the two "connected" device events
         for i in range(N):
-            sa.scan("]C10109506000134352%04d" % i if False else "]E0400638133393%d" % (i % 10))
+            sa.scan("]E0400638133393%d" % (i % 10))
             sg.scan("]A0GLOBEX-%05d" % i)
         sub.wait_events(N + 1, tenant="acme")
         sub.wait_events(N + 1, tenant="globex")
