@@ -200,8 +200,11 @@ def test(tmp):
         st = json.loads(gw2.cli("status", "--json").stdout)
         t = {x["name"]: x for x in st["tenants"]}["acme"]
         assert t["state"] != "connected" and t["backlog"] >= 3, t
-        line = [ln for ln in gw2.log().splitlines() if "tenant acme: cannot connect" in ln][0]
-        assert "TLS" in line and "certificate verify failed" in line, line
+        # At least one attempt names the OpenSSL reason (an attempt cut short
+        # elsewhere in the handshake may only say that TLS failed).
+        lines = [ln for ln in gw2.log().splitlines() if "tenant acme: cannot connect" in ln]
+        assert lines and all("TLS" in ln for ln in lines), lines
+        assert any("certificate verify failed" in ln for ln in lines), lines
         assert gw2.stop() == 0
         sub.stop()
         subs.remove(sub)
