@@ -58,14 +58,15 @@ static char *ini_file_reader(char *str, int num, void *stream)
 	struct ini_file_state *st = stream;
 	char buf[INI_FILE_MAX_LINE + 2];
 	/* fgets cannot say how much it read when the line holds a NUL byte:
-	 * bytes it did not touch stay non-zero, so its terminator is the last
-	 * NUL in buf. */
+	 * it ends at the first '\n', else (last line, overlong line) at its
+	 * terminator, the last NUL, as bytes it did not touch stay non-zero. */
 	memset(buf, 0xFF, sizeof buf);
 	if (!fgets(buf, sizeof buf, st->f))
 		return NULL;
 	st->line++;
-	size_t len = sizeof buf - 1;
-	while (buf[len] != '\0')
+	const char *newline = memchr(buf, '\n', sizeof buf);
+	size_t len = newline ? (size_t)(newline - buf) + 1 : sizeof buf - 1;
+	while (!newline && buf[len] != '\0')
 		len--;
 	if (len == sizeof buf - 1 && buf[len - 1] != '\n') {
 		/* Overlong: swallow the rest and report. */
