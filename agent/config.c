@@ -111,7 +111,7 @@ static const struct config_key config_keys[] = {
 	 .min = 1, .max = 100000, .help = "most events in one MQTT message"},
 	{NUM(SEC_BROKER, broker_conf, batch_max_bytes), .key = "batch_max_bytes", .type = KT_INT,
 	 .def = "262144", .min = 1024, .max = 268435455, .help = "largest payload of one MQTT message in bytes"},
-	{NUM(SEC_BROKER, broker_conf, inflight_max), .key = "inflight_max", .type = KT_INT, .def = "16", .min = 1,
+	{NUM(SEC_BROKER, broker_conf, inflight_max), .key = "inflight_max", .type = KT_INT, .def = "8", .min = 1,
 	 .max = 65535, .help = "messages in flight per connection (capped by the broker's Receive Maximum)"},
 	{NUM(SEC_BROKER, broker_conf, reconnect_min_ms), .key = "reconnect_min_ms", .type = KT_INT, .def = "500",
 	 .min = 10, .max = 3600000, .help = "first reconnect delay; doubles with jitter on each failure"},

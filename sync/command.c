@@ -55,6 +55,11 @@ enum command_error command_parse(const char *payload, size_t len, const char *te
 		err = COMMAND_ERR_OP;
 	} else if (who && (!cJSON_IsString(who) || strcmp(who->valuestring, tenant) != 0)) {
 		err = COMMAND_ERR_OTHER_TENANT;
+		/* Only tenant-id characters survive, so the audit line stays clean. */
+		if (cJSON_IsString(who) && tenant_id_valid(who->valuestring))
+			str_copy(cmd->named_tenant, sizeof cmd->named_tenant, who->valuestring);
+		else
+			str_copy(cmd->named_tenant, sizeof cmd->named_tenant, "(invalid)");
 	} else if (!seq_value(from, &cmd->from_seq)) {
 		err = COMMAND_ERR_RANGE;
 	} else if (to && (!seq_value(to, &cmd->to_seq) || cmd->to_seq < cmd->from_seq)) {

@@ -17,6 +17,9 @@ struct command {
 	enum command_op op;
 	int64_t from_seq;
 	int64_t to_seq;             /* -1: up to the last acknowledged event */
+	/* With COMMAND_ERR_OTHER_TENANT: the tenant it named, made printable
+	 * (for the audit log), "(invalid)" if it was not a string. */
+	char named_tenant[64];
 };
 
 enum command_error {
@@ -30,7 +33,8 @@ enum command_error {
 };
 
 /* Parses payload (len bytes, not NUL-terminated) received on tenant's cmd
- * topic. On error returns the reason; *cmd is undefined. */
+ * topic. On error returns the reason; *cmd is undefined except for
+ * named_tenant. */
 enum command_error command_parse(const char *payload, size_t len, const char *tenant, struct command *cmd);
 const char *command_error_string(enum command_error err);
 

@@ -917,7 +917,8 @@ static void session_handle_command(struct session *s, const struct mosquitto_mes
 		session_refuse_command(s, command_error_string(err));
 		if (err == COMMAND_ERR_OTHER_TENANT) {
 			char detail[160];
-			snprintf(detail, sizeof detail, "source=cloud refused=%s", command_error_string(err));
+			snprintf(detail, sizeof detail, "source=cloud refused=%s named_tenant=%s",
+				 command_error_string(err), cmd.named_tenant);
 			store_audit_append(s->up->store, wall_now_ms(), -1, s->name, "command-refused", detail);
 		}
 		return;
@@ -946,6 +947,15 @@ int uplink_replay(struct uplink *up, const char *tenant, int64_t from_seq, int64
 	if (info.last_seq == 0 || from_seq > to_seq) {
 		errno = ERANGE;
 		return -1;
+	}
+	if (s->replaying) {
+		/* A request while one runs widens it rather than cutting the
+		 * first one short: re-sending a few extra retained events of the
+		 * same tenant costs duplicates, never a gap. */
+		if (from_seq > s->replay_next)
+			from_seq = s->replay_next;
+		if (to_seq < s->replay_to)
+			to_seq = s->replay_to;
 	}
 	s->replaying = true;
 	s->replay_next = from_seq;

@@ -2,6 +2,7 @@
 once the broker comes up everything arrives, in seq order, nothing twice."""
 import time
 
+from tcp_proxy import TcpProxy
 from harness import Broker, Gateway, PtyScanner, Subscriber, run_test, assert_gapless_in_order, free_port
 
 N = 200
@@ -13,7 +14,12 @@ def test(tmp):
     broker = Broker(tmp, {"acme": "acme-pw-7Hq2", "site-test-dc1": "site-pass-5k2j"},
                     site_users=["site-test-dc1"], port=port)
     scanner = PtyScanner(tmp, "a")
-    gw = Gateway(tmp, port, tenants, [
+    # The gateway reaches the broker through a proxy that lets it in only
+    # once the test's subscriber listens (mosquitto drops what nobody is
+    # subscribed to, which would be no loss of the gateway's).
+    proxy = TcpProxy(port)
+    proxy.block()
+    gw = Gateway(tmp, proxy.port, tenants, [
         {"name": "dock-1", "profile": "zebra-ds2208-usb-cdc", "tenant": "acme", "port": scanner.link}]).start()
     sub = None
     try:
@@ -25,6 +31,7 @@ def test(tmp):
         assert "cannot connect" in log, log[-2000:]
         broker.start()
         sub = Subscriber(port).start()
+        proxy.unblock()
         sub.wait_events(N + 1, tenant="acme", timeout=30)
         time.sleep(0.5)
         evs = [ev for _, ev in sub.events("acme")]
@@ -39,6 +46,7 @@ def test(tmp):
         if sub:
             sub.stop()
         broker.stop()
+        proxy.stop()
         scanner.close()
 
 

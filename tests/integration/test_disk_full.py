@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+from tcp_proxy import TcpProxy
 from harness import Broker, Gateway, PtyScanner, Subscriber, run_test, wait_until, assert_gapless_in_order, free_port
 
 
@@ -24,21 +25,24 @@ def test(tmp):
     broker = Broker(tmp, {"acme": "acme-pw-7Hq2", "site-test-dc1": "site-pass-5k2j"},
                     site_users=["site-test-dc1"], port=port)
     sc = PtyScanner(tmp, "a")
+    proxy = TcpProxy(port)  # lets the gateway in only once the subscriber listens
+    proxy.block()
     gw = None
     sub = None
     try:
         # Leave room for the schema and some events, then fill the rest.
-        gw = Gateway(tmp, port, {"acme": {"password": "acme-pw-7Hq2"}}, [
+        gw = Gateway(tmp, proxy.port, {"acme": {"password": "acme-pw-7Hq2"}}, [
             {"name": "dock-1", "profile": "zebra-ds2208-usb-cdc", "tenant": "acme", "port": sc.link}],
             data_dir=os.path.join(mnt, "data"), log_level="info").start()
         filler = os.path.join(mnt, "filler")
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:  # unbuffered, so the error comes here and not at close
+            while True:
+                os.write(fd, b"\0" * 65536)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
         os.truncate(filler, os.path.getsize(filler) - 400 * 1024)  # ~400 KiB free
         texts = []
         i = 0
@@ -71,6 +75,7 @@ def test(tmp):
                    what="recovery after space returned")
         broker.start()
         sub = Subscriber(port).start()
+        proxy.unblock()
         total = len(texts) + 1  # + the device "connected" event
         sub.wait_events(total, tenant="acme", timeout=60)
         evs = [ev for _, ev in sub.events("acme")]
@@ -87,6 +92,7 @@ def test(tmp):
         if sub:
             sub.stop()
         broker.stop()
+        proxy.stop()
         sc.close()
         subprocess.run(["umount", "-l", mnt])
 

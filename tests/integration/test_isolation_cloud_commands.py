@@ -119,6 +119,8 @@ def test(tmp):
         assert len(refused) == 4, entries
         assert all("source=cloud" in d and "another tenant" in d for _, d in refused), refused
         assert sum(1 for t, _ in refused if t == "acme") == 3, refused  # globex twice, and 7
+        named = sorted(d.split("named_tenant=")[1] for t, d in refused if t == "acme")
+        assert named == ["(invalid)", "globex", "globex"], refused
         assert sum(1 for t, _ in refused if t == "globex") == 1, refused
         replays = [e for e in entries if e["action"] == "replay"]
         assert len(replays) == 2 and all(e["tenant"] == "acme" and "source=cloud" in e["detail"]

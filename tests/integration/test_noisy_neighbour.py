@@ -15,6 +15,7 @@ import json
 import threading
 import time
 
+from tcp_proxy import TcpProxy
 from harness import Broker, Gateway, PtyScanner, Subscriber, run_test, wait_until, free_port, PREFIX
 
 BACKLOG = 100_000
@@ -197,7 +198,11 @@ def test_max_backlog(tmp):
     sa, sg = PtyScanner(tmp, "a"), PtyScanner(tmp, "g")
     tenants = {"acme": {"password": PASSWORDS["acme"], "extra": "max_backlog = 50"},
                "globex": {"password": PASSWORDS["globex"]}}
-    gw = Gateway(tmp, port, tenants, devices(sa, sg), log_level="info").start()
+    # Through a proxy opened only once the subscriber listens, so that the
+    # alarm committed while the broker was down cannot slip past it.
+    proxy = TcpProxy(port)
+    proxy.block()
+    gw = Gateway(tmp, proxy.port, tenants, devices(sa, sg), log_level="info").start()
     broker = sub = None
     try:
         # Broker down: nothing drains, acme fills its quota.
@@ -215,6 +220,7 @@ def test_max_backlog(tmp):
         assert st["globex"]["last_seq"] == 21, st["globex"]
         broker = Broker(tmp, PASSWORDS, site_users=["site-test-dc1"], port=port).start()
         sub = Subscriber(port).start()
+        proxy.unblock()
         # globex continues once the broker is back, and acme's quota alarm is on the site stream.
         for i in range(5):
             sg.scan("]A0AFTER-%03d" % i)
@@ -230,6 +236,7 @@ def test_max_backlog(tmp):
             sub.stop()
         if broker:
             broker.stop()
+        proxy.stop()
         sa.close()
         sg.close()
 
