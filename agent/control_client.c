@@ -143,11 +143,24 @@ int control_call(const char *config_path, const char *what, const cJSON *req, cJ
 	if (fd < 0)
 		goto cleanup;
 	if (send_all(fd, text, strlen(text)) < 0 || send_all(fd, "\n", 1) < 0) {
-		fprintf(stderr, "dockside: %s: sending to %s: %s\n", what, target.socket_path, strerror(errno));
-		goto cleanup;
+		/* A daemon that refuses (busy, access denied) answers and closes
+		 * at once, so the request may meet a closed socket: its answer
+		 * is still waiting to be read and says more than EPIPE. */
+		int send_errno = errno;
+		if (send_errno != EPIPE && send_errno != ECONNRESET) {
+			fprintf(stderr, "dockside: %s: sending to %s: %s\n", what, target.socket_path,
+				strerror(send_errno));
+			goto cleanup;
+		}
+		if (read_answer(fd, &answer) < 0 || answer.len == 0) {
+			fprintf(stderr, "dockside: %s: sending to %s: %s\n", what, target.socket_path,
+				strerror(send_errno));
+			goto cleanup;
+		}
+	} else {
+		shutdown(fd, SHUT_WR);
 	}
-	shutdown(fd, SHUT_WR);
-	if (read_answer(fd, &answer) < 0) {
+	if (!answer.len && read_answer(fd, &answer) < 0) {
 		fprintf(stderr, "dockside: %s: no answer from the daemon at %s: %s\n", what, target.socket_path,
 			errno == EAGAIN ? "timed out" : strerror(errno));
 		goto cleanup;

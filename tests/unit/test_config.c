@@ -230,7 +230,7 @@ static void test_valid_config_parses_with_defaults(void)
 		{cfg->broker.allow_insecure, "allow_insecure"},
 		{strcmp(cfg->broker.topic_prefix, "acme-cloud/dockside/v1") == 0, "topic_prefix"},
 		{cfg->broker.keepalive_s == 30 && cfg->broker.batch_max_events == 500 &&
-			 cfg->broker.batch_max_bytes == 262144 && cfg->broker.inflight_max == 16 &&
+			 cfg->broker.batch_max_bytes == 262144 && cfg->broker.inflight_max == 8 &&
 			 cfg->broker.reconnect_min_ms == 500 && cfg->broker.reconnect_max_ms == 30000,
 		 "broker defaults"},
 		{cfg->broker.ca_file[0] == '\0', "ca_file default empty (system CAs)"},
