@@ -112,6 +112,12 @@ int main(void)
 	expect_refused("op_case", "{\"op\":\"Replay\",\"from\":1}", COMMAND_ERR_OP);
 	expect_refused("op_not_string", "{\"op\":1,\"from\":1}", COMMAND_ERR_OP);
 
+	/* NUL, raw or escaped: a string that strcmp would see shorter. */
+	expect_refused("escaped_nul_in_op", "{\"op\":\"replay\\u0000x\",\"from\":1}", COMMAND_ERR_JSON);
+	expect_refused("escaped_nul_in_tenant", "{\"op\":\"replay\",\"from\":1,\"tenant\":\"acme\\u0000globex\"}",
+		       COMMAND_ERR_JSON);
+	expect_len("raw_nul_between_tokens", "{\"op\":\"replay\",\0\"from\":1}", 25, COMMAND_ERR_JSON, 0, 0);
+
 	/* Not a JSON object. */
 	expect_refused("array", "[{\"op\":\"replay\",\"from\":1}]", COMMAND_ERR_JSON);
 	expect_refused("string", "\"replay\"", COMMAND_ERR_JSON);
