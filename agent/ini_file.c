@@ -57,10 +57,17 @@ static char *ini_file_reader(char *str, int num, void *stream)
 {
 	struct ini_file_state *st = stream;
 	char buf[INI_FILE_MAX_LINE + 2];
+	/* fgets cannot say how much it read when the line holds a NUL byte:
+	 * it ends at the first '\n', else (last line, overlong line) at its
+	 * terminator, the last NUL, as bytes it did not touch stay non-zero. */
+	memset(buf, 0xFF, sizeof buf);
 	if (!fgets(buf, sizeof buf, st->f))
 		return NULL;
 	st->line++;
-	size_t len = strlen(buf);
+	const char *newline = memchr(buf, '\n', sizeof buf);
+	size_t len = newline ? (size_t)(newline - buf) + 1 : sizeof buf - 1;
+	while (!newline && buf[len] != '\0')
+		len--;
 	if (len == sizeof buf - 1 && buf[len - 1] != '\n') {
 		/* Overlong: swallow the rest and report. */
 		int c;
@@ -72,6 +79,11 @@ static char *ini_file_reader(char *str, int num, void *stream)
 		}
 		buf[0] = '\0';
 		len = 0;
+	}
+	if (strlen(buf) != len) {
+		/* A NUL byte would silently cut the line: make it a syntax
+		 * error at this line instead (no '=', not a comment). */
+		strcpy(buf, "\x01\n");
 	}
 	strip_hash_comment(buf);
 	if ((int)strlen(buf) >= num) {

@@ -18,25 +18,20 @@
 #include "agent/loop.h"
 #include "drivers/driver.h"
 #include "drivers/profile.h"
+#include "drivers/serial_framing.h"
 #include "drivers/tty.h"
 
 /* Reads per wake-up before yielding to other devices. */
 #define SERIAL_READS_PER_WAKE 16
 #define SERIAL_READ_CHUNK 4096
 
-enum frame_suffix { SUFFIX_CR, SUFFIX_LF, SUFFIX_CRLF, SUFFIX_NONE };
-
 struct serial_scanner {
+	struct device *dev;
 	int fd;
 	struct loop_watch *watch;
 	struct loop_timer *gap_timer;
-	enum frame_suffix suffix;
 	int64_t timeout_ms;
-	size_t max_length;
-	unsigned char *frame;   /* max_length bytes */
-	size_t frame_len;
-	size_t overflow;        /* bytes beyond max_length in the current frame */
-	bool pending_cr;        /* CRLF: saw CR, waiting for LF */
+	struct serial_framer framer;
 };
 
 static const struct profile_key serial_scanner_keys[] = {
@@ -71,23 +66,14 @@ static void serial_settings(const struct device *dev, struct tty_settings *ts)
 	str_copy(ts->flow, sizeof ts->flow, flow);
 }
 
-static void serial_frame_done(struct device *dev, struct serial_scanner *ss)
+/* A scan from the framer. */
+static void serial_on_frame(void *arg, const unsigned char *frame, size_t len, size_t overflow)
 {
-	if (ss->overflow) {
-		device_scan_overlong(dev, ss->frame, ss->frame_len, ss->max_length);
-	} else if (ss->frame_len > 0) {
-		device_scan(dev, ss->frame, ss->frame_len);
-	}
-	ss->frame_len = 0;
-	ss->overflow = 0;
-}
-
-static void serial_frame_byte(struct serial_scanner *ss, unsigned char c)
-{
-	if (ss->frame_len < ss->max_length)
-		ss->frame[ss->frame_len++] = c;
+	struct serial_scanner *ss = arg;
+	if (overflow)
+		device_scan_overlong(ss->dev, frame, len, ss->framer.max_length);
 	else
-		ss->overflow++;
+		device_scan(ss->dev, frame, len);
 }
 
 static void serial_gap_timeout(struct loop *loop, void *arg)
@@ -96,52 +82,15 @@ static void serial_gap_timeout(struct loop *loop, void *arg)
 	struct device *dev = arg;
 	struct serial_scanner *ss = dev->priv;
 	ss->gap_timer = NULL;
-	if (ss->pending_cr) {
-		/* CRLF framing but the LF never came: the CR ended the scan. */
-		ss->pending_cr = false;
-	}
-	serial_frame_done(dev, ss);
+	serial_framer_gap(&ss->framer);
 }
 
 static void serial_consume(struct device *dev, struct serial_scanner *ss, const unsigned char *buf, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = buf[i];
-		switch (ss->suffix) {
-		case SUFFIX_CR:
-			if (c == '\r') {
-				serial_frame_done(dev, ss);
-				continue;
-			}
-			break;
-		case SUFFIX_LF:
-			if (c == '\n') {
-				serial_frame_done(dev, ss);
-				continue;
-			}
-			break;
-		case SUFFIX_CRLF:
-			if (ss->pending_cr) {
-				ss->pending_cr = false;
-				if (c == '\n') {
-					serial_frame_done(dev, ss);
-					continue;
-				}
-				serial_frame_byte(ss, '\r');
-			}
-			if (c == '\r') {
-				ss->pending_cr = true;
-				continue;
-			}
-			break;
-		case SUFFIX_NONE:
-			break;
-		}
-		serial_frame_byte(ss, c);
-	}
+	serial_framer_feed(&ss->framer, buf, n);
 	loop_timer_cancel(ss->gap_timer);
 	ss->gap_timer = NULL;
-	if (ss->timeout_ms > 0 && (ss->frame_len > 0 || ss->overflow || ss->pending_cr))
+	if (ss->timeout_ms > 0 && serial_framer_busy(&ss->framer))
 		ss->gap_timer = loop_timer_add(dev->loop, ss->timeout_ms, serial_gap_timeout, dev);
 }
 
@@ -189,15 +138,12 @@ static int serial_open(struct device *dev)
 		str_copy(dev->last_error, sizeof dev->last_error, "out of memory");
 		return -1;
 	}
-	const char *suffix = profile_str(p, "framing", "suffix", "cr");
-	ss->suffix = strcmp(suffix, "lf") == 0     ? SUFFIX_LF
-		     : strcmp(suffix, "crlf") == 0 ? SUFFIX_CRLF
-		     : strcmp(suffix, "none") == 0 ? SUFFIX_NONE
-						   : SUFFIX_CR;
-	ss->timeout_ms = profile_int(p, "framing", "timeout_ms", ss->suffix == SUFFIX_NONE ? 50 : 0);
-	ss->max_length = (size_t)profile_int(p, "framing", "max_length", 4096);
-	ss->frame = malloc(ss->max_length);
-	if (!ss->frame) {
+	ss->dev = dev;
+	enum serial_suffix suffix = serial_suffix_parse(profile_str(p, "framing", "suffix", "cr"));
+	ss->timeout_ms = profile_int(p, "framing", "timeout_ms", suffix == SERIAL_SUFFIX_NONE ? 50 : 0);
+	size_t max_length = (size_t)profile_int(p, "framing", "max_length", 4096);
+	if (serial_framer_init(&ss->framer, suffix, max_length, serial_on_frame, ss) != 0) {
+		serial_framer_free(&ss->framer);
 		free(ss);
 		str_copy(dev->last_error, sizeof dev->last_error, "out of memory");
 		return -1;
@@ -216,7 +162,7 @@ static int serial_open(struct device *dev)
 	log_debug(dev->who, "opened %s at %lld baud", dev->conf->port, (long long)ts.baud);
 	return 0;
 fail:
-	free(ss->frame);
+	serial_framer_free(&ss->framer);
 	free(ss);
 	return -1;
 }
@@ -226,15 +172,15 @@ static void serial_close(struct device *dev)
 	struct serial_scanner *ss = dev->priv;
 	if (!ss)
 		return;
-	if (ss->frame_len || ss->overflow) {
+	if (ss->framer.frame_len || ss->framer.overflow) {
 		/* A scan cut off by the unplug: incomplete, so not a reading. */
 		dev->counters[DEVCNT_BAD_REPORTS]++;
-		log_warn(dev->who, "incomplete scan of %zu bytes discarded at disconnect", ss->frame_len);
+		log_warn(dev->who, "incomplete scan of %zu bytes discarded at disconnect", ss->framer.frame_len);
 	}
 	loop_timer_cancel(ss->gap_timer);
 	loop_watch_remove(ss->watch);
 	close(ss->fd);
-	free(ss->frame);
+	serial_framer_free(&ss->framer);
 	free(ss);
 	dev->priv = NULL;
 }

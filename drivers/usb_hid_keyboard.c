@@ -11,13 +11,12 @@
 #include "agent/log.h"
 #include "agent/loop.h"
 #include "drivers/driver.h"
+#include "drivers/hid_keyboard_framing.h"
 #include "drivers/hid_keymap.h"
 #include "drivers/profile.h"
 #include "drivers/usb_context.h"
 #include "drivers/usb_hid_common.h"
 #include "drivers/usb_interrupt_in.h"
-
-enum kbd_suffix { SUFFIX_NONE, SUFFIX_CR, SUFFIX_LF, SUFFIX_CRLF, SUFFIX_TAB };
 
 struct usb_kbd {
 	struct device *dev;
@@ -25,13 +24,8 @@ struct usb_kbd {
 	struct hid_key_decoder keys;
 	unsigned long keys_rejected;   /* decoder count already reported */
 	int report_id;                 /* -1: reports carry no id byte */
-	enum kbd_suffix suffix;
+	struct hid_kbd_framer framer;
 	int64_t timeout_ms;
-	size_t max_length;
-	unsigned char *frame;          /* max_length bytes */
-	size_t len;
-	bool overlong;                 /* bytes were cut from this frame */
-	bool pending_cr;               /* crlf framing: '\r' seen, '\n' may follow */
 	bool warned_no_suffix;
 	struct loop_timer *timer;      /* inter-character timeout */
 };
@@ -47,48 +41,25 @@ static const struct profile_key usb_hid_keyboard_keys[] = {
 	{NULL, NULL, 0, 0, 0, NULL, false, NULL},
 };
 
-static enum kbd_suffix parse_suffix(const char *s)
+/* A scan from the framer: by its suffix, or by a pause (on_char_timeout). */
+static void kbd_on_frame(void *arg, const unsigned char *frame, size_t len, bool overlong, bool by_pause)
 {
-	if (strcmp(s, "lf") == 0)
-		return SUFFIX_LF;
-	if (strcmp(s, "crlf") == 0)
-		return SUFFIX_CRLF;
-	if (strcmp(s, "tab") == 0)
-		return SUFFIX_TAB;
-	if (strcmp(s, "none") == 0)
-		return SUFFIX_NONE;
-	return SUFFIX_CR;
-}
-
-static void kbd_frame_reset(struct usb_kbd *k)
-{
-	k->len = 0;
-	k->overlong = false;
-	k->pending_cr = false;
-}
-
-static void kbd_frame_done(struct usb_kbd *k)
-{
+	struct usb_kbd *k = arg;
 	loop_timer_cancel(k->timer);
 	k->timer = NULL;
-	if (k->len == 0) {
-		kbd_frame_reset(k);
-		return; /* a bare suffix is no scan */
+	/* USB does not lose reports, so a pause means the scanner sent no
+	 * suffix: the scan is complete as it is. */
+	if (by_pause && k->framer.suffix != HID_KBD_SUFFIX_NONE && !k->warned_no_suffix) {
+		log_warn(k->dev->who, "scan ended by a %lld ms pause without the profile's suffix; "
+				      "check the scanner's suffix setting",
+			 (long long)k->timeout_ms);
+		k->warned_no_suffix = true;
 	}
-	if (k->overlong) {
+	if (overlong) {
 		device_count(k->dev, DEVCNT_OVERLONG, 1);
-		log_warn(k->dev->who, "scan longer than max_length %zu: cut", k->max_length);
+		log_warn(k->dev->who, "scan longer than max_length %zu: cut", k->framer.max_length);
 	}
-	device_scan(k->dev, k->frame, k->len);
-	kbd_frame_reset(k);
-}
-
-static void kbd_append(struct usb_kbd *k, unsigned char c)
-{
-	if (k->len < k->max_length)
-		k->frame[k->len++] = c;
-	else
-		k->overlong = true;
+	device_scan(k->dev, frame, len);
 }
 
 static void on_char_timeout(struct loop *loop, void *arg)
@@ -96,61 +67,7 @@ static void on_char_timeout(struct loop *loop, void *arg)
 	(void)loop;
 	struct usb_kbd *k = arg;
 	k->timer = NULL;
-	if (k->pending_cr) {
-		kbd_append(k, '\r');
-		k->pending_cr = false;
-	}
-	/* USB does not lose reports, so a pause means the scanner sent no
-	 * suffix: the scan is complete as it is. */
-	if (k->suffix != SUFFIX_NONE && k->len > 0 && !k->warned_no_suffix) {
-		log_warn(k->dev->who, "scan ended by a %lld ms pause without the profile's suffix; "
-				      "check the scanner's suffix setting",
-			 (long long)k->timeout_ms);
-		k->warned_no_suffix = true;
-	}
-	kbd_frame_done(k);
-}
-
-/* Frames one decoded byte. */
-static void kbd_byte(struct usb_kbd *k, unsigned char c)
-{
-	if (k->pending_cr) {
-		k->pending_cr = false;
-		if (c == '\n') {
-			kbd_frame_done(k);
-			return;
-		}
-		kbd_append(k, '\r');
-	}
-	switch (k->suffix) {
-	case SUFFIX_CR:
-		if (c == '\r') {
-			kbd_frame_done(k);
-			return;
-		}
-		break;
-	case SUFFIX_LF:
-		if (c == '\n') {
-			kbd_frame_done(k);
-			return;
-		}
-		break;
-	case SUFFIX_TAB:
-		if (c == '\t') {
-			kbd_frame_done(k);
-			return;
-		}
-		break;
-	case SUFFIX_CRLF:
-		if (c == '\r') {
-			k->pending_cr = true;
-			return;
-		}
-		break;
-	case SUFFIX_NONE:
-		break;
-	}
-	kbd_append(k, c);
+	hid_kbd_framer_flush(&k->framer);
 }
 
 static void kbd_on_report(void *arg, const uint8_t *data, size_t len)
@@ -180,11 +97,11 @@ static void kbd_on_report(void *arg, const uint8_t *data, size_t len)
 		log_warn(k->dev->who, "Alt+keypad value above 255 dropped");
 	}
 	for (int i = 0; i < n; i++)
-		kbd_byte(k, out[i]);
-	if (k->len > 0 || k->pending_cr) {
-		loop_timer_cancel(k->timer);
+		hid_kbd_framer_byte(&k->framer, out[i]);
+	loop_timer_cancel(k->timer);
+	k->timer = NULL;
+	if (hid_kbd_framer_busy(&k->framer))
 		k->timer = loop_timer_add(k->dev->loop, k->timeout_ms, on_char_timeout, k);
-	}
 }
 
 static void kbd_on_lost(void *arg, const char *reason)
@@ -201,7 +118,7 @@ static const struct usb_interrupt_in_ops kbd_link_ops = {
 static void kbd_free(struct usb_kbd *k)
 {
 	loop_timer_cancel(k->timer);
-	free(k->frame);
+	hid_kbd_framer_free(&k->framer);
 	free(k);
 }
 
@@ -221,11 +138,9 @@ static int usb_hid_keyboard_open(struct device *dev)
 	k->dev = dev;
 	hid_key_decoder_init(&k->keys, map);
 	k->report_id = (int)profile_int(dev->profile, "hid", "report_id", -1);
-	k->suffix = parse_suffix(profile_str(dev->profile, "framing", "suffix", "cr"));
 	k->timeout_ms = params.timeout_ms;
-	k->max_length = params.max_length;
-	k->frame = malloc(k->max_length);
-	if (!k->frame) {
+	enum hid_kbd_suffix suffix = hid_kbd_suffix_parse(profile_str(dev->profile, "framing", "suffix", "cr"));
+	if (hid_kbd_framer_init(&k->framer, suffix, params.max_length, kbd_on_frame, k) != 0) {
 		kbd_free(k);
 		return -1;
 	}
@@ -245,9 +160,9 @@ static void usb_hid_keyboard_close(struct device *dev)
 		return;
 	dev->priv = NULL;
 	usb_interrupt_in_close(k->link);
-	if (k->len > 0 || k->pending_cr) {
+	if (hid_kbd_framer_busy(&k->framer)) {
 		device_count(dev, DEVCNT_BAD_REPORTS, 1);
-		log_warn(dev->who, "half-received scan of %zu bytes dropped", k->len);
+		log_warn(dev->who, "half-received scan of %zu bytes dropped", k->framer.len);
 	}
 	kbd_free(k);
 }

@@ -5,7 +5,6 @@
  * the report differs between vendors and is described by the profile's
  * [hidpos] keys, so a new model needs a profile, not code.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,32 +13,16 @@
 #include "agent/log.h"
 #include "agent/loop.h"
 #include "drivers/driver.h"
+#include "drivers/hid_pos_decode.h"
 #include "drivers/profile.h"
 #include "drivers/usb_hid_common.h"
 #include "drivers/usb_interrupt_in.h"
 
-struct hidpos_layout {
-	int report_id;          /* -1: no report id byte */
-	int length_offset;      /* byte holding the number of data bytes */
-	int data_offset;        /* first data byte */
-	int data_max;           /* most data bytes one report holds */
-	int aim_offset;         /* -1: the report carries no AIM id */
-	int aim_length;         /* 3 ("]E0") or 2 ("E0", ']' implied) */
-	int continuation_offset;/* -1: every report is a whole scan */
-	int continuation_mask;
-};
-
 struct usb_pos {
 	struct device *dev;
 	struct usb_interrupt_in *link;
-	struct hidpos_layout lay;
+	struct hidpos_decoder dec;
 	int64_t timeout_ms;
-	size_t max_length;
-	unsigned char *scan;    /* 3 + max_length bytes: AIM id then data */
-	size_t len;
-	size_t aim_len;         /* 3 when the scan starts with an AIM id, else 0 */
-	bool in_scan;           /* a continued scan is being assembled */
-	bool overlong;
 	struct loop_timer *timer;
 };
 
@@ -65,19 +48,16 @@ static const struct profile_key usb_hid_pos_keys[] = {
 
 static void pos_scan_reset(struct usb_pos *p)
 {
-	p->len = 0;
-	p->aim_len = 0;
-	p->in_scan = false;
-	p->overlong = false;
+	hidpos_decoder_reset(&p->dec);
 	loop_timer_cancel(p->timer);
 	p->timer = NULL;
 }
 
 static void pos_drop_partial(struct usb_pos *p, const char *why)
 {
-	if (p->in_scan) {
+	if (p->dec.in_scan) {
 		device_count(p->dev, DEVCNT_BAD_REPORTS, 1);
-		log_warn(p->dev->who, "unfinished scan of %zu bytes dropped: %s", p->len, why);
+		log_warn(p->dev->who, "unfinished scan of %zu bytes dropped: %s", p->dec.len, why);
 	}
 	pos_scan_reset(p);
 }
@@ -92,79 +72,38 @@ static void on_continuation_timeout(struct loop *loop, void *arg)
 	pos_drop_partial(p, "the continuation report did not arrive");
 }
 
-/* Copies the report's AIM id (if it has a valid one) to the scan start. */
-static void pos_take_aim(struct usb_pos *p, const uint8_t *r)
-{
-	const struct hidpos_layout *l = &p->lay;
-	if (l->aim_offset < 0)
-		return;
-	const uint8_t *a = r + l->aim_offset;
-	char aim[4];
-	if (l->aim_length == 3) {
-		if (a[0] != ']')
-			return;
-		memcpy(aim, a, 3);
-	} else {
-		aim[0] = ']';
-		memcpy(aim + 1, a, 2);
-	}
-	/* "]" + symbology letter + modifier character, all printable. */
-	if (!isalpha((unsigned char)aim[1]) || !isgraph((unsigned char)aim[2]))
-		return;
-	memcpy(p->scan, aim, 3);
-	p->len = p->aim_len = 3;
-}
-
 static void pos_on_report(void *arg, const uint8_t *r, size_t len)
 {
 	struct usb_pos *p = arg;
-	const struct hidpos_layout *l = &p->lay;
+	struct hidpos_decoder *d = &p->dec;
 	device_count(p->dev, DEVCNT_BYTES, len);
-	if (l->report_id >= 0 && (len < 1 || r[0] != l->report_id))
-		return; /* another report of the device */
-	size_t need = (size_t)l->length_offset + 1;
-	if ((size_t)l->data_offset > need)
-		need = (size_t)l->data_offset;
-	if (l->aim_offset >= 0 && (size_t)(l->aim_offset + l->aim_length) > need)
-		need = (size_t)(l->aim_offset + l->aim_length);
-	if (l->continuation_offset >= 0 && (size_t)l->continuation_offset + 1 > need)
-		need = (size_t)l->continuation_offset + 1;
-	if (len < need) {
+	switch (hidpos_decoder_feed(d, r, len)) {
+	case HIDPOS_OTHER_REPORT: /* another report of the device */
+	case HIDPOS_IDLE:
+		return;
+	case HIDPOS_SHORT:
 		device_count(p->dev, DEVCNT_BAD_REPORTS, 1);
 		pos_drop_partial(p, "short report");
-		log_debug(p->dev->who, "HID POS report of %zu bytes, profile needs %zu", len, need);
+		log_debug(p->dev->who, "HID POS report of %zu bytes, profile needs %zu", len,
+			  hidpos_report_min_len(&d->lay));
 		return;
-	}
-	size_t n = r[l->length_offset];
-	if (n > (size_t)l->data_max || l->data_offset + n > len) {
+	case HIDPOS_BAD_LENGTH:
 		device_count(p->dev, DEVCNT_BAD_REPORTS, 1);
 		pos_drop_partial(p, "bad length byte");
-		log_debug(p->dev->who, "HID POS report claims %zu data bytes", n);
+		log_debug(p->dev->who, "HID POS report claims %zu data bytes", (size_t)r[d->lay.length_offset]);
 		return;
-	}
-	bool more = l->continuation_offset >= 0 && (r[l->continuation_offset] & l->continuation_mask);
-	if (!p->in_scan) {
-		if (n == 0 && !more)
-			return; /* idle report */
-		p->in_scan = true;
-		pos_take_aim(p, r);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (p->len - p->aim_len < p->max_length)
-			p->scan[p->len++] = r[l->data_offset + i];
-		else
-			p->overlong = true;
-	}
-	if (more) {
+	case HIDPOS_MORE:
 		loop_timer_cancel(p->timer);
 		p->timer = loop_timer_add(p->dev->loop, p->timeout_ms, on_continuation_timeout, p);
 		return;
+	case HIDPOS_SCAN:
+		break;
 	}
-	if (p->overlong) {
+	if (d->overlong) {
 		device_count(p->dev, DEVCNT_OVERLONG, 1);
-		log_warn(p->dev->who, "scan longer than max_length %zu: cut", p->max_length);
+		log_warn(p->dev->who, "scan longer than max_length %zu: cut", d->max_length);
 	}
-	device_scan(p->dev, p->scan, p->len);
+	device_scan(p->dev, d->scan, d->len);
 	pos_scan_reset(p);
 }
 
@@ -182,7 +121,7 @@ static const struct usb_interrupt_in_ops pos_link_ops = {
 static void pos_free(struct usb_pos *p)
 {
 	loop_timer_cancel(p->timer);
-	free(p->scan);
+	hidpos_decoder_free(&p->dec);
 	free(p);
 }
 
@@ -196,24 +135,23 @@ static int usb_hid_pos_open(struct device *dev)
 		return -1;
 	const struct profile *pr = dev->profile;
 	p->dev = dev;
-	p->lay.report_id = (int)profile_int(pr, "hidpos", "report_id", 2);
-	p->lay.length_offset = (int)profile_int(pr, "hidpos", "length_offset", 1);
-	p->lay.data_offset = (int)profile_int(pr, "hidpos", "data_offset", 2);
-	p->lay.data_max = (int)profile_int(pr, "hidpos", "data_max", 56);
-	p->lay.aim_offset = (int)profile_int(pr, "hidpos", "aim_offset", -1);
-	p->lay.aim_length = profile_int(pr, "hidpos", "aim_length", 3) == 2 ? 2 : 3;
-	p->lay.continuation_offset = (int)profile_int(pr, "hidpos", "continuation_offset", -1);
-	p->lay.continuation_mask = (int)profile_int(pr, "hidpos", "continuation_mask", 1) & 0xFF;
-	if (p->lay.length_offset < 0 || p->lay.data_offset < 0 || p->lay.data_max < 1 ||
-	    p->lay.continuation_mask == 0) {
+	struct hidpos_layout lay = {
+		.report_id = (int)profile_int(pr, "hidpos", "report_id", 2),
+		.length_offset = (int)profile_int(pr, "hidpos", "length_offset", 1),
+		.data_offset = (int)profile_int(pr, "hidpos", "data_offset", 2),
+		.data_max = (int)profile_int(pr, "hidpos", "data_max", 56),
+		.aim_offset = (int)profile_int(pr, "hidpos", "aim_offset", -1),
+		.aim_length = profile_int(pr, "hidpos", "aim_length", 3) == 2 ? 2 : 3,
+		.continuation_offset = (int)profile_int(pr, "hidpos", "continuation_offset", -1),
+		.continuation_mask = (int)profile_int(pr, "hidpos", "continuation_mask", 1) & 0xFF,
+	};
+	if (!hidpos_layout_usable(&lay)) {
 		log_error(dev->who, "profile %s has an unusable [hidpos] report layout", pr->name);
 		pos_free(p);
 		return -1;
 	}
 	p->timeout_ms = params.timeout_ms;
-	p->max_length = params.max_length;
-	p->scan = malloc(p->max_length + 3);
-	if (!p->scan) {
+	if (hidpos_decoder_init(&p->dec, &lay, params.max_length) != 0) {
 		pos_free(p);
 		return -1;
 	}

@@ -34,6 +34,14 @@ static bool seq_value(const cJSON *item, int64_t *out)
 	return true;
 }
 
+static bool has_escaped_nul(const char *p, size_t len)
+{
+	for (size_t i = 0; i + 6 <= len; i++)
+		if (p[i] == '\\' && memcmp(p + i + 1, "u0000", 5) == 0)
+			return true;
+	return false;
+}
+
 enum command_error command_parse(const char *payload, size_t len, const char *tenant, struct command *cmd)
 {
 	enum command_error err = COMMAND_OK;
@@ -41,6 +49,10 @@ enum command_error command_parse(const char *payload, size_t len, const char *te
 		return COMMAND_ERR_SIZE;
 	if (utf8_invalid_bytes(payload, len))
 		return COMMAND_ERR_UTF8;
+	/* A NUL, raw or escaped, would end a string early for strcmp while
+	 * the JSON looks longer: "replay\u0000x" must not pass as "replay". */
+	if (memchr(payload, '\0', len) || has_escaped_nul(payload, len))
+		return COMMAND_ERR_JSON;
 	cJSON *root = cJSON_ParseWithLength(payload, len);
 	if (!root || !cJSON_IsObject(root)) {
 		cJSON_Delete(root);

@@ -80,6 +80,9 @@ def main():
              "'match' is for USB devices"),
             ("cred-missing", head + "[tenant acme]\ncredentials = %s/none.cred\n" % d, 9, "cannot read credential file"),
             ("cred-mode", head + "[tenant acme]\ncredentials = %s/loose.cred\n" % d, 9, "mode 0644"),
+            # A NUL must not silently cut a value ("gw" would pass).
+            ("nul-in-value", head.replace("gateway_id = gw-1", "gateway_id = gw\0evil"), 2, "syntax error"),
+            ("overlong-line", head + acme + "gs1_prefixes = " + "0614141, " * 30 + "\n", 10, "line too long"),
         ]
         for name, text, line, part in cases:
             path = write(os.path.join(d, name + ".conf"), text, 0o644)
