@@ -55,10 +55,15 @@ def test_quota_exceeded_is_retried(tmp):
         sc.close()
 
 
+PERMANENT = {b"POISON87": 0x87, b"POISON90": 0x90, b"POISON99": 0x99}
+
+
 def test_not_authorized_quarantines_one_tenant(tmp):
     def policy(user, topic, payload, n):
-        if topic.endswith("/events") and b"POISON" in payload:
-            return 0x87
+        if topic.endswith("/events"):
+            for marker, code in PERMANENT.items():
+                if marker in payload:
+                    return code
         return 0
     broker = FakeBroker(policy)
     sa, sg = PtyScanner(tmp, "a"), PtyScanner(tmp, "g")
@@ -68,7 +73,7 @@ def test_not_authorized_quarantines_one_tenant(tmp):
         gateway_id="gw-refuse").start()
     try:
         wait_until(lambda: len(events_of(broker, "acme")) >= 1, 10, what="acme connected event")
-        sa.scan("]C0POISON")
+        sa.scan("]C0POISON87")
         wait_until(lambda: any(r == 0x87 for _, _, _, r in broker.snapshot()), 10, what="0x87")
         time.sleep(0.3)
         for i in range(20):
@@ -89,6 +94,20 @@ def test_not_authorized_quarantines_one_tenant(tmp):
         q = json.loads(gw.cli("quarantine", "list", "--json").stdout)
         rows = q if isinstance(q, list) else q.get("quarantine", q.get("items", []))
         assert any("0x87" in r["reason"] for r in rows), q
+        # 0x90 (topic name invalid) and 0x99 (payload format invalid) are
+        # permanent too: quarantined with their reason, never retried.
+        for marker in (b"POISON90", b"POISON99"):
+            sa.scan("]C0" + marker.decode())
+            time.sleep(0.3)
+        sa.scan("]C0AFTER")
+        wait_until(lambda: any(e["data"].get("text") == "]C0AFTER" for e in events_of(broker, "acme")), 15,
+                   what="acme's scan after the refusals")
+        q = json.loads(gw.cli("quarantine", "list", "--json").stdout)
+        rows = q if isinstance(q, list) else q.get("quarantine", q.get("items", []))
+        for code in ("0x90", "0x99"):
+            assert any(code in r["reason"] for r in rows), (code, rows)
+        refused = [r for _, _, _, r in broker.snapshot() if r >= 0x80]
+        assert sorted(refused) == [0x87, 0x90, 0x99], refused  # each refused once, never retried
         # The alarm reached the site stream.
         site = [json.loads(p) for u, t_, p, r in broker.snapshot() if "/_site/" in t_ and t_.endswith("/events")]
         alarms = [e for b in site for e in b["events"] if e["data"].get("event") == "alarm"]
@@ -100,6 +119,31 @@ def test_not_authorized_quarantines_one_tenant(tmp):
         sg.close()
 
 
+def test_window_respects_receive_maximum(tmp):
+    """The broker's Receive Maximum (2 here) caps what is in flight, even
+    with inflight_max 8 and a backlog of 120 events in 1-event batches; and
+    the window is used: a second message goes out before the first PUBACK."""
+    broker = FakeBroker(receive_maximum=2, ack_delay=0.05)
+    sc = PtyScanner(tmp, "w")
+    gw = Gateway(tmp, broker.port, {"acme": {"password": "acme-pw-7Hq2"}}, [
+        {"name": "dock-1", "profile": "zebra-ds2208-usb-cdc", "tenant": "acme", "port": sc.link}],
+        gateway_id="gw-window", broker_extra="batch_max_events = 1\ninflight_max = 8").start()
+    try:
+        sc.write(b"".join(b"]C0W%04d\r" % i for i in range(120)))
+        wait_until(lambda: len({e["seq"] for e in events_of(broker, "acme")}) >= 121, 60, what="all delivered")
+        evs = events_of(broker, "acme")
+        assert_gapless_in_order(evs, "acme")
+        assert all(len(json.loads(p)["events"]) == 1 for u, t, p, r in broker.snapshot() if t.endswith("/events"))
+        peak = broker.max_outstanding.get("acme", 0)
+        assert peak == 2, "in flight at once: %d (Receive Maximum 2)" % peak
+        print("acme: 121 single-event messages, at most %d in flight" % peak)
+    finally:
+        gw.stop()
+        broker.stop()
+        sc.close()
+
+
 if __name__ == "__main__":
+    run_test(test_window_respects_receive_maximum)
     run_test(test_quota_exceeded_is_retried)
     run_test(test_not_authorized_quarantines_one_tenant)

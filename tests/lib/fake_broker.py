@@ -59,9 +59,12 @@ def _utf8_at(buf, i):
 
 
 class FakeBroker:
-    def __init__(self, policy=None, receive_maximum=None):
+    def __init__(self, policy=None, receive_maximum=None, ack_delay=0.0):
         self.policy = policy or (lambda user, topic, payload, count: 0)
         self.receive_maximum = receive_maximum
+        self.ack_delay = ack_delay    # seconds before each PUBACK goes out
+        self.outstanding = {}         # username -> QoS 1 publishes not yet acknowledged
+        self.max_outstanding = {}     # username -> the most there ever were
         self.lock = threading.Lock()
         self.publishes = []  # (username, topic, payload, reason)
         self.count = 0
@@ -115,7 +118,7 @@ class FakeBroker:
                     with self.lock:
                         self.publishes.append((user, topic.decode(), payload, reason))
                     if qos == 1:
-                        self._send(c, 0x40, struct.pack(">HB", pid, reason) + b"\x00")
+                        self._ack_later(c, user, pid, reason)
                 elif kind == 8:  # SUBSCRIBE
                     (pid,) = struct.unpack_from(">H", body, 0)
                     plen, i = _varint_at(body, 2)
@@ -134,6 +137,25 @@ class FakeBroker:
             pass
         finally:
             c.close()
+
+    def _ack_later(self, c, user, pid, reason):
+        """Counts the publish as in flight until its PUBACK is sent."""
+        with self.lock:
+            n = self.outstanding.get(user, 0) + 1
+            self.outstanding[user] = n
+            self.max_outstanding[user] = max(self.max_outstanding.get(user, 0), n)
+
+        def send():
+            with self.lock:
+                self.outstanding[user] -= 1
+            try:
+                self._send(c, 0x40, struct.pack(">HB", pid, reason) + b"\x00")
+            except OSError:
+                pass
+        if self.ack_delay > 0:
+            threading.Timer(self.ack_delay, send).start()
+        else:
+            send()
 
     @staticmethod
     def _parse_connect(body):
