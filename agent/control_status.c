@@ -77,6 +77,7 @@ static cJSON *session_json(struct daemon *d, struct session *s, int64_t now_ms)
 	cJSON_AddNumberToObject(o, "messages_published", (double)ss->messages_published);
 	cJSON_AddNumberToObject(o, "events_published", (double)ss->events_published);
 	cJSON_AddNumberToObject(o, "events_acked", (double)ss->events_acked);
+	control_add_time(o, "connected_since", ss->connected_since_ms);
 	cJSON_AddNumberToObject(o, "publish_rate", ss->publish_rate);
 	cJSON_AddNumberToObject(o, "ack_rate", ss->ack_rate);
 	cJSON_AddNumberToObject(o, "refusals_transient", (double)ss->refusals_transient);

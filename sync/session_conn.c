@@ -63,6 +63,7 @@ void session_drop(struct session *s, const char *reason)
 	loop_timer_cancel(s->misc_timer);
 	s->misc_timer = NULL;
 	s->state = SESSION_DISCONNECTED;
+	s->stats.connected_since_ms = 0;
 	s->drop_wanted = false;
 	session_rewind(s);
 	session_schedule_reconnect(s);
@@ -141,6 +142,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags, con
 		s->window = 1;
 	s->state = SESSION_CONNECTED;
 	s->stats.connects++;
+	s->stats.connected_since_ms = wall_now_ms();
 	s->backoff_ms = s->up->cfg->broker.reconnect_min_ms;
 	s->stats.last_error[0] = '\0';
 	session_rewind(s);

@@ -36,6 +36,7 @@ struct session_stats {
 	uint64_t commands_refused;
 	uint64_t replayed_events;
 	int64_t last_ack_ms;           /* wall clock, 0 if never */
+	int64_t connected_since_ms;    /* wall clock, 0 while not connected */
 	int last_refusal_reason;       /* PUBACK reason code, 0 if none */
 	char last_error[160];
 	bool alarm;                    /* a batch was quarantined by the broker */

@@ -1,6 +1,8 @@
 """Two tenants, one pty scanner each, a real mosquitto with an ACL that
 confines each user to its tenant's topics: every scan arrives exactly once,
 on its own tenant's topic, in seq order, with the contract's fields."""
+import json
+
 from harness import (Broker, Gateway, PtyScanner, Subscriber, run_test, check_event_fields,
                      assert_gapless_in_order, PREFIX)
 
@@ -52,6 +54,11 @@ def test(tmp):
         # Health is retained on the site topic.
         health = [p for t, p, r in sub.snapshot() if t.endswith("/health")]
         assert health, "no health message"
+        st = json.loads(gw.cli("status", "--json").stdout)
+        for t in st["tenants"] + [st["site_session"]]:
+            assert t["state"] == "connected" and t["connected_since"], t
+        for t in st["tenants"]:
+            assert t["backlog"] == 0 and t["last_seq"] == t["acked_seq"] == N + 1, t
         assert gw.stop() == 0
     finally:
         gw.stop()

@@ -103,7 +103,10 @@ class TlsBroker:
     def _up(self):
         if self.proc.poll() is not None:
             raise AssertionError("mosquitto exited: %s" % self.log())
-        return "listen socket on port %d" % self.port in self.log()
+        # "Opening ... listen socket" is logged before listen(); "running"
+        # only once every listener accepts.
+        log = self.log()
+        return "listen socket on port %d" % self.port in log and " running" in log
 
     def log(self):
         try:
