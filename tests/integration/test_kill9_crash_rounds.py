@@ -52,6 +52,7 @@ def test(tmp):
         for r in range(ROUNDS):
             broker_down = r % 3 == 2
             if broker_down:
+                time.sleep(0.3)  # deliveries of what the broker acknowledged finish first
                 broker.stop()
             elif broker.proc is None:
                 broker.start()
