@@ -140,27 +140,10 @@ static void print_status(const cJSON *st)
 
 int cmd_status(const char *config_path, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	bool json = false;
-	int c;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			status_usage(stdout);
-			return 0;
-		default:
-			status_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	int opt_status = parse_listing_options(argc, argv, "status", status_usage, &json, NULL, 0);
+	if (opt_status >= 0)
+		return opt_status;
 	if (optind < argc) {
 		fprintf(stderr, "dockside: status: unexpected argument '%s'\n", argv[optind]);
 		status_usage(stderr);

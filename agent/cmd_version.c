@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "agent/commands.h"
+#include "agent/control_client.h"
 
 static void version_usage(FILE *out)
 {
@@ -32,25 +33,10 @@ struct lib_version {
 int cmd_version(const char *config_path, int argc, char **argv)
 {
 	(void)config_path;
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	bool json = false;
-	int c;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = true;
-		} else if (c == 'h') {
-			version_usage(stdout);
-			return 0;
-		} else {
-			version_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	int opt_status = parse_listing_options(argc, argv, "version", version_usage, &json, NULL, 0);
+	if (opt_status >= 0)
+		return opt_status;
 	if (optind < argc) {
 		fprintf(stderr, "dockside: version: unexpected argument '%s'\n", argv[optind]);
 		version_usage(stderr);

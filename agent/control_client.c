@@ -256,7 +256,7 @@ int parse_listing_options(int argc, char **argv, const char *what, void (*usage)
 	};
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, n ? "n:h" : "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			*json = true;

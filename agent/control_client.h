@@ -35,9 +35,10 @@ void print_raw(const char *raw);
 /* Parses a positive integer argument (ids, seqs, counts) exactly. */
 bool parse_count_arg(const char *s, int64_t min, int64_t max, int64_t *out);
 
-/* Parses the options of a listing command: --json, -n N (1..n_max),
- * --help. `what` names the command in messages. Leaves optind at the
- * first operand. Returns -1 to go on, or the exit status to return now. */
+/* Parses the options of a listing command: --json, -n N (1..n_max; only
+ * when n is not NULL), --help. `what` names the command in messages.
+ * Leaves optind at the first operand. Returns -1 to go on, or the exit
+ * status to return now. */
 int parse_listing_options(int argc, char **argv, const char *what, void (*usage)(FILE *out), bool *json,
 			  int64_t *n, int64_t n_max);
 
