@@ -18,7 +18,7 @@
 #include "agent/loop.h"
 #include "drivers/driver.h"
 #include "drivers/profile.h"
-#include "drivers/serial_framing.h"
+#include "drivers/scan_framing.h"
 #include "drivers/tty.h"
 
 /* Reads per wake-up before yielding to other devices. */
@@ -31,7 +31,7 @@ struct serial_scanner {
 	struct loop_watch *watch;
 	struct loop_timer *gap_timer;
 	int64_t timeout_ms;
-	struct serial_framer framer;
+	struct scan_framer framer;
 };
 
 static const struct profile_key serial_scanner_keys[] = {
@@ -67,9 +67,10 @@ static void serial_settings(const struct device *dev, struct tty_settings *ts)
 }
 
 /* A scan from the framer. */
-static void serial_on_frame(void *arg, const unsigned char *frame, size_t len, size_t overflow)
+static void serial_on_frame(void *arg, const unsigned char *frame, size_t len, size_t overflow, bool by_pause)
 {
 	struct serial_scanner *ss = arg;
+	(void)by_pause;
 	if (overflow)
 		device_scan_overlong(ss->dev, frame, len, ss->framer.max_length);
 	else
@@ -82,15 +83,15 @@ static void serial_gap_timeout(struct loop *loop, void *arg)
 	struct device *dev = arg;
 	struct serial_scanner *ss = dev->priv;
 	ss->gap_timer = NULL;
-	serial_framer_gap(&ss->framer);
+	scan_framer_pause(&ss->framer);
 }
 
 static void serial_consume(struct device *dev, struct serial_scanner *ss, const unsigned char *buf, size_t n)
 {
-	serial_framer_feed(&ss->framer, buf, n);
+	scan_framer_feed(&ss->framer, buf, n);
 	loop_timer_cancel(ss->gap_timer);
 	ss->gap_timer = NULL;
-	if (ss->timeout_ms > 0 && serial_framer_busy(&ss->framer))
+	if (ss->timeout_ms > 0 && scan_framer_busy(&ss->framer))
 		ss->gap_timer = loop_timer_add(dev->loop, ss->timeout_ms, serial_gap_timeout, dev);
 }
 
@@ -139,11 +140,11 @@ static int serial_open(struct device *dev)
 		return -1;
 	}
 	ss->dev = dev;
-	enum serial_suffix suffix = serial_suffix_parse(profile_str(p, "framing", "suffix", "cr"));
-	ss->timeout_ms = profile_int(p, "framing", "timeout_ms", suffix == SERIAL_SUFFIX_NONE ? 50 : 0);
+	enum scan_suffix suffix = scan_suffix_parse(profile_str(p, "framing", "suffix", "cr"));
+	ss->timeout_ms = profile_int(p, "framing", "timeout_ms", suffix == SCAN_SUFFIX_NONE ? 50 : 0);
 	size_t max_length = (size_t)profile_int(p, "framing", "max_length", 4096);
-	if (serial_framer_init(&ss->framer, suffix, max_length, serial_on_frame, ss) != 0) {
-		serial_framer_free(&ss->framer);
+	if (scan_framer_init(&ss->framer, suffix, SCAN_HELD_CR_ENDS, max_length, serial_on_frame, ss) != 0) {
+		scan_framer_free(&ss->framer);
 		free(ss);
 		str_copy(dev->last_error, sizeof dev->last_error, "out of memory");
 		return -1;
@@ -162,7 +163,7 @@ static int serial_open(struct device *dev)
 	log_debug(dev->who, "opened %s at %lld baud", dev->conf->port, (long long)ts.baud);
 	return 0;
 fail:
-	serial_framer_free(&ss->framer);
+	scan_framer_free(&ss->framer);
 	free(ss);
 	return -1;
 }
@@ -172,15 +173,15 @@ static void serial_close(struct device *dev)
 	struct serial_scanner *ss = dev->priv;
 	if (!ss)
 		return;
-	if (ss->framer.frame_len || ss->framer.overflow) {
+	if (ss->framer.len || ss->framer.overflow) {
 		/* A scan cut off by the unplug: incomplete, so not a reading. */
 		dev->counters[DEVCNT_BAD_REPORTS]++;
-		log_warn(dev->who, "incomplete scan of %zu bytes discarded at disconnect", ss->framer.frame_len);
+		log_warn(dev->who, "incomplete scan of %zu bytes discarded at disconnect", ss->framer.len);
 	}
 	loop_timer_cancel(ss->gap_timer);
 	loop_watch_remove(ss->watch);
 	close(ss->fd);
-	serial_framer_free(&ss->framer);
+	scan_framer_free(&ss->framer);
 	free(ss);
 	dev->priv = NULL;
 }

@@ -11,7 +11,7 @@
 #include "agent/log.h"
 #include "agent/loop.h"
 #include "drivers/driver.h"
-#include "drivers/hid_keyboard_framing.h"
+#include "drivers/scan_framing.h"
 #include "drivers/hid_keymap.h"
 #include "drivers/profile.h"
 #include "drivers/usb_context.h"
@@ -24,7 +24,7 @@ struct usb_kbd {
 	struct hid_key_decoder keys;
 	unsigned long keys_rejected;   /* decoder count already reported */
 	int report_id;                 /* -1: reports carry no id byte */
-	struct hid_kbd_framer framer;
+	struct scan_framer framer;
 	int64_t timeout_ms;
 	bool warned_no_suffix;
 	struct loop_timer *timer;      /* inter-character timeout */
@@ -42,20 +42,20 @@ static const struct profile_key usb_hid_keyboard_keys[] = {
 };
 
 /* A scan from the framer: by its suffix, or by a pause (on_char_timeout). */
-static void kbd_on_frame(void *arg, const unsigned char *frame, size_t len, bool overlong, bool by_pause)
+static void kbd_on_frame(void *arg, const unsigned char *frame, size_t len, size_t overflow, bool by_pause)
 {
 	struct usb_kbd *k = arg;
 	loop_timer_cancel(k->timer);
 	k->timer = NULL;
 	/* USB does not lose reports, so a pause means the scanner sent no
 	 * suffix: the scan is complete as it is. */
-	if (by_pause && k->framer.suffix != HID_KBD_SUFFIX_NONE && !k->warned_no_suffix) {
+	if (by_pause && k->framer.suffix != SCAN_SUFFIX_NONE && !k->warned_no_suffix) {
 		log_warn(k->dev->who, "scan ended by a %lld ms pause without the profile's suffix; "
 				      "check the scanner's suffix setting",
 			 (long long)k->timeout_ms);
 		k->warned_no_suffix = true;
 	}
-	if (overlong) {
+	if (overflow) {
 		device_count(k->dev, DEVCNT_OVERLONG, 1);
 		log_warn(k->dev->who, "scan longer than max_length %zu: cut", k->framer.max_length);
 	}
@@ -67,7 +67,7 @@ static void on_char_timeout(struct loop *loop, void *arg)
 	(void)loop;
 	struct usb_kbd *k = arg;
 	k->timer = NULL;
-	hid_kbd_framer_flush(&k->framer);
+	scan_framer_pause(&k->framer);
 }
 
 static void kbd_on_report(void *arg, const uint8_t *data, size_t len)
@@ -96,11 +96,10 @@ static void kbd_on_report(void *arg, const uint8_t *data, size_t len)
 		k->keys_rejected = k->keys.rejected;
 		log_warn(k->dev->who, "Alt+keypad value above 255 dropped");
 	}
-	for (int i = 0; i < n; i++)
-		hid_kbd_framer_byte(&k->framer, out[i]);
+	scan_framer_feed(&k->framer, out, (size_t)n);
 	loop_timer_cancel(k->timer);
 	k->timer = NULL;
-	if (hid_kbd_framer_busy(&k->framer))
+	if (scan_framer_busy(&k->framer))
 		k->timer = loop_timer_add(k->dev->loop, k->timeout_ms, on_char_timeout, k);
 }
 
@@ -118,7 +117,7 @@ static const struct usb_interrupt_in_ops kbd_link_ops = {
 static void kbd_free(struct usb_kbd *k)
 {
 	loop_timer_cancel(k->timer);
-	hid_kbd_framer_free(&k->framer);
+	scan_framer_free(&k->framer);
 	free(k);
 }
 
@@ -139,8 +138,8 @@ static int usb_hid_keyboard_open(struct device *dev)
 	hid_key_decoder_init(&k->keys, map);
 	k->report_id = (int)profile_int(dev->profile, "hid", "report_id", -1);
 	k->timeout_ms = params.timeout_ms;
-	enum hid_kbd_suffix suffix = hid_kbd_suffix_parse(profile_str(dev->profile, "framing", "suffix", "cr"));
-	if (hid_kbd_framer_init(&k->framer, suffix, params.max_length, kbd_on_frame, k) != 0) {
+	enum scan_suffix suffix = scan_suffix_parse(profile_str(dev->profile, "framing", "suffix", "cr"));
+	if (scan_framer_init(&k->framer, suffix, SCAN_HELD_CR_IS_DATA, params.max_length, kbd_on_frame, k) != 0) {
 		kbd_free(k);
 		return -1;
 	}
@@ -160,7 +159,7 @@ static void usb_hid_keyboard_close(struct device *dev)
 		return;
 	dev->priv = NULL;
 	usb_interrupt_in_close(k->link);
-	if (hid_kbd_framer_busy(&k->framer)) {
+	if (scan_framer_busy(&k->framer)) {
 		device_count(dev, DEVCNT_BAD_REPORTS, 1);
 		log_warn(dev->who, "half-received scan of %zu bytes dropped", k->framer.len);
 	}

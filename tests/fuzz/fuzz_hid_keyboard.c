@@ -2,7 +2,7 @@
  * byte picks the layout (us, uk, de, fr), the suffix framing (none, cr,
  * lf, crlf, tab) and a small or large max_length; the rest is cut into
  * 8-byte boot keyboard reports, decoded by hid_key_decoder_feed and framed
- * by hid_kbd_framer as the driver does. A report whose reserved byte has
+ * by scan_framer as the driver does. A report whose reserved byte has
  * bit 0 set is followed by a pause (the framer is flushed). Beyond "no
  * crash, no sanitizer report":
  *   - a report never writes past HID_KEY_REPORT_MAX_OUT bytes;
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "agent/util.h"
-#include "drivers/hid_keyboard_framing.h"
+#include "drivers/scan_framing.h"
 #include "drivers/hid_keymap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,40 +23,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const layouts[] = {"us", "uk", "de", "fr"};
 
 struct scans {
-	struct hid_kbd_framer *framer;
+	struct scan_framer *framer;
 	struct strbuf joined;   /* every scan, back to back */
 	bool any_cut;
 };
 
-static void on_frame(void *arg, const unsigned char *frame, size_t len, bool overlong, bool by_pause)
+static void on_frame(void *arg, const unsigned char *frame, size_t len, size_t overflow, bool by_pause)
 {
 	struct scans *s = arg;
 	(void)by_pause;
-	if (len == 0 || len > s->framer->max_length || (overlong && len != s->framer->max_length))
+	if (len == 0 || len > s->framer->max_length || (overflow && len != s->framer->max_length))
 		abort();
-	char suffix = s->framer->suffix == HID_KBD_SUFFIX_CR    ? '\r'
-		      : s->framer->suffix == HID_KBD_SUFFIX_LF  ? '\n'
-		      : s->framer->suffix == HID_KBD_SUFFIX_TAB ? '\t'
+	char suffix = s->framer->suffix == SCAN_SUFFIX_CR    ? '\r'
+		      : s->framer->suffix == SCAN_SUFFIX_LF  ? '\n'
+		      : s->framer->suffix == SCAN_SUFFIX_TAB ? '\t'
 								: 0;
 	if (suffix && memchr(frame, suffix, len))
 		abort();
-	if (s->framer->suffix == HID_KBD_SUFFIX_CRLF)
+	if (s->framer->suffix == SCAN_SUFFIX_CRLF)
 		for (size_t i = 0; i + 1 < len; i++)
 			if (frame[i] == '\r' && frame[i + 1] == '\n')
 				abort();
-	s->any_cut = s->any_cut || overlong;
+	s->any_cut = s->any_cut || overflow;
 	strbuf_append(&s->joined, (const char *)frame, len);
 }
 
 /* typed without its suffixes: what the scans must add up to. */
-static void strip_suffixes(const struct strbuf *typed, enum hid_kbd_suffix suffix, struct strbuf *out)
+static void strip_suffixes(const struct strbuf *typed, enum scan_suffix suffix, struct strbuf *out)
 {
 	for (size_t i = 0; i < typed->len; i++) {
 		char c = typed->buf[i];
-		if ((suffix == HID_KBD_SUFFIX_CR && c == '\r') || (suffix == HID_KBD_SUFFIX_LF && c == '\n') ||
-		    (suffix == HID_KBD_SUFFIX_TAB && c == '\t'))
+		if ((suffix == SCAN_SUFFIX_CR && c == '\r') || (suffix == SCAN_SUFFIX_LF && c == '\n') ||
+		    (suffix == SCAN_SUFFIX_TAB && c == '\t'))
 			continue;
-		if (suffix == HID_KBD_SUFFIX_CRLF && c == '\r' && i + 1 < typed->len && typed->buf[i + 1] == '\n') {
+		if (suffix == SCAN_SUFFIX_CRLF && c == '\r' && i + 1 < typed->len && typed->buf[i + 1] == '\n') {
 			i++;
 			continue;
 		}
@@ -69,17 +69,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	const struct hid_keymap *map = hid_keymap_find(layouts[data[0] & 3]);
-	enum hid_kbd_suffix suffix = (enum hid_kbd_suffix)((data[0] >> 2) % 5);
+	enum scan_suffix suffix = (enum scan_suffix)((data[0] >> 2) % 5);
 	size_t max_length = data[0] & 0x80 ? 8 : 4096;
 	struct hid_key_decoder keys;
-	struct hid_kbd_framer framer;
+	struct scan_framer framer;
 	struct scans s = {.framer = &framer};
 	struct strbuf typed, expected;
 	strbuf_init(&s.joined);
 	strbuf_init(&typed);
 	strbuf_init(&expected);
 	hid_key_decoder_init(&keys, map);
-	if (!map || hid_kbd_framer_init(&framer, suffix, max_length, on_frame, &s) != 0)
+	if (!map || scan_framer_init(&framer, suffix, SCAN_HELD_CR_IS_DATA, max_length, on_frame, &s) != 0)
 		abort();
 	/* Exactly the promised size on the heap, so ASan sees any overrun. */
 	uint8_t *out = malloc(HID_KEY_REPORT_MAX_OUT);
@@ -97,18 +97,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n > 0 && !alt_before && utf8_invalid_bytes((char *)out, (size_t)n))
 			abort();
 		for (int i = 0; i < n; i++)
-			hid_kbd_framer_byte(&framer, out[i]);
+			scan_framer_feed(&framer, &out[i], 1);
 		if (n > 0)
 			strbuf_append(&typed, (const char *)out, (size_t)n);
 		if (report[1] & 1) {
 			/* A pause ends everything pending: the model starts over too. */
-			hid_kbd_framer_flush(&framer);
+			scan_framer_pause(&framer);
 			strip_suffixes(&typed, suffix, &expected);
 			strbuf_reset(&typed);
 		}
 	}
-	hid_kbd_framer_flush(&framer);
-	if (hid_kbd_framer_busy(&framer))
+	scan_framer_pause(&framer);
+	if (scan_framer_busy(&framer))
 		abort();
 	strip_suffixes(&typed, suffix, &expected);
 	if (!s.any_cut && !typed.failed && !s.joined.failed &&
@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	free(out);
 	free(report);
-	hid_kbd_framer_free(&framer);
+	scan_framer_free(&framer);
 	strbuf_free(&s.joined);
 	strbuf_free(&typed);
 	strbuf_free(&expected);

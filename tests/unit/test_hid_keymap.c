@@ -3,13 +3,13 @@
  * key composition on German and French keyboards, GS from Ctrl + ']' in
  * every layout, AltGr by right Alt and by Ctrl + left Alt, Alt+keypad
  * bytes, and held or repeated keys. Then the suffix framing of the typed
- * bytes (hid_keyboard_framing): CR LF and Tab suffixes, a held CR at a
+ * bytes (scan_framing): CR LF and Tab suffixes, a held CR at a
  * pause, and cutting at max_length. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/hid_keyboard_framing.h"
+#include "drivers/scan_framing.h"
 #include "drivers/hid_keymap.h"
 
 #define LCTRL 0x01
@@ -175,62 +175,62 @@ struct frames {
 	size_t len;
 };
 
-static void collect(void *arg, const unsigned char *frame, size_t len, bool overlong, bool by_pause)
+static void collect(void *arg, const unsigned char *frame, size_t len, size_t overflow, bool by_pause)
 {
 	struct frames *f = arg;
 	int n = snprintf(f->text + f->len, sizeof f->text - f->len, "%s%.*s%s%s", f->len ? "|" : "", (int)len,
-			 (const char *)frame, overlong ? "+" : "", by_pause ? "~" : "");
+			 (const char *)frame, overflow ? "+" : "", by_pause ? "~" : "");
 	if (n > 0 && (size_t)n < sizeof f->text - f->len)
 		f->len += (size_t)n;
 }
 
 /* Feeds bytes ('#' stands for a pause) and compares the scans with want. */
-static void expect_frames(const char *name, enum hid_kbd_suffix suffix, size_t max_length, const char *bytes,
+static void expect_frames(const char *name, enum scan_suffix suffix, size_t max_length, const char *bytes,
 			  const char *want, bool want_busy)
 {
 	cases++;
 	struct frames got = {.len = 0};
-	struct hid_kbd_framer f;
-	if (hid_kbd_framer_init(&f, suffix, max_length, collect, &got) != 0) {
+	struct scan_framer f;
+	if (scan_framer_init(&f, suffix, SCAN_HELD_CR_IS_DATA, max_length, collect, &got) != 0) {
 		fprintf(stderr, "FAIL %s: init\n", name);
 		failures++;
 		return;
 	}
 	for (const char *p = bytes; *p; p++) {
 		if (*p == '#')
-			hid_kbd_framer_flush(&f);
+			scan_framer_pause(&f);
 		else
-			hid_kbd_framer_byte(&f, (unsigned char)*p);
+			scan_framer_feed(&f, (const unsigned char *)p, 1);
 	}
-	bool busy = hid_kbd_framer_busy(&f);
+	bool busy = scan_framer_busy(&f);
 	if (strcmp(got.text, want) != 0 || busy != want_busy) {
 		fprintf(stderr, "FAIL %s: got \"%s\"%s, wanted \"%s\"%s\n", name, got.text, busy ? " (busy)" : "",
 			want, want_busy ? " (busy)" : "");
 		failures++;
 	}
-	hid_kbd_framer_free(&f);
+	scan_framer_free(&f);
 }
 
 static void test_framing(void)
 {
-	expect_frames("cr_suffix", HID_KBD_SUFFIX_CR, 64, "AB\rCD\r", "AB|CD", false);
-	expect_frames("bare_suffix_is_no_scan", HID_KBD_SUFFIX_CR, 64, "\r\r\rX\r", "X", false);
-	expect_frames("lf_suffix_keeps_cr", HID_KBD_SUFFIX_LF, 64, "A\rB\n", "A\rB", false);
-	expect_frames("tab_suffix", HID_KBD_SUFFIX_TAB, 64, "A\tB\t", "A|B", false);
-	expect_frames("crlf_suffix", HID_KBD_SUFFIX_CRLF, 64, "AB\r\nCD\r\n", "AB|CD", false);
-	expect_frames("crlf_lone_cr_is_data", HID_KBD_SUFFIX_CRLF, 64, "A\rB\r\r\n", "A\rB\r", false);
-	expect_frames("crlf_lone_lf_is_data", HID_KBD_SUFFIX_CRLF, 64, "A\nB\r\n", "A\nB", false);
-	expect_frames("crlf_held_cr_waits", HID_KBD_SUFFIX_CRLF, 64, "AB\r", "", true);
-	expect_frames("crlf_held_cr_at_pause_is_kept", HID_KBD_SUFFIX_CRLF, 64, "AB\r#", "AB\r~", false);
-	expect_frames("pause_ends_scan_without_suffix", HID_KBD_SUFFIX_CR, 64, "AB#CD\r", "AB~|CD", false);
-	expect_frames("none_suffix_only_pause", HID_KBD_SUFFIX_NONE, 64, "A\r\n\tB#", "A\r\n\tB~", false);
-	expect_frames("pause_with_nothing_is_no_scan", HID_KBD_SUFFIX_CR, 64, "##", "", false);
-	expect_frames("cut_at_max_length", HID_KBD_SUFFIX_CR, 4, "ABCDEFG\rXY\r", "ABCD+|XY", false);
-	expect_frames("crlf_cut_keeps_first_bytes", HID_KBD_SUFFIX_CRLF, 3, "AB\rC\r\n", "AB\r+", false);
+	expect_frames("cr_suffix", SCAN_SUFFIX_CR, 64, "AB\rCD\r", "AB|CD", false);
+	expect_frames("bare_suffix_is_no_scan", SCAN_SUFFIX_CR, 64, "\r\r\rX\r", "X", false);
+	expect_frames("lf_suffix_keeps_cr", SCAN_SUFFIX_LF, 64, "A\rB\n", "A\rB", false);
+	expect_frames("tab_suffix", SCAN_SUFFIX_TAB, 64, "A\tB\t", "A|B", false);
+	expect_frames("crlf_suffix", SCAN_SUFFIX_CRLF, 64, "AB\r\nCD\r\n", "AB|CD", false);
+	expect_frames("crlf_lone_cr_is_data", SCAN_SUFFIX_CRLF, 64, "A\rB\r\r\n", "A\rB\r", false);
+	expect_frames("crlf_lone_lf_is_data", SCAN_SUFFIX_CRLF, 64, "A\nB\r\n", "A\nB", false);
+	expect_frames("crlf_held_cr_waits", SCAN_SUFFIX_CRLF, 64, "AB\r", "", true);
+	expect_frames("crlf_held_cr_at_pause_is_kept", SCAN_SUFFIX_CRLF, 64, "AB\r#", "AB\r~", false);
+	expect_frames("pause_ends_scan_without_suffix", SCAN_SUFFIX_CR, 64, "AB#CD\r", "AB~|CD", false);
+	expect_frames("none_suffix_only_pause", SCAN_SUFFIX_NONE, 64, "A\r\n\tB#", "A\r\n\tB~", false);
+	expect_frames("pause_with_nothing_is_no_scan", SCAN_SUFFIX_CR, 64, "##", "", false);
+	expect_frames("cut_at_max_length", SCAN_SUFFIX_CR, 4, "ABCDEFG\rXY\r", "ABCD+|XY", false);
+	expect_frames("crlf_cut_keeps_first_bytes", SCAN_SUFFIX_CRLF, 3, "AB\rC\r\n", "AB\r+", false);
 	cases++;
-	if (hid_kbd_suffix_parse("crlf") != HID_KBD_SUFFIX_CRLF || hid_kbd_suffix_parse("tab") != HID_KBD_SUFFIX_TAB ||
-	    hid_kbd_suffix_parse("none") != HID_KBD_SUFFIX_NONE || hid_kbd_suffix_parse("lf") != HID_KBD_SUFFIX_LF ||
-	    hid_kbd_suffix_parse("cr") != HID_KBD_SUFFIX_CR) {
+	if (scan_suffix_parse("crlf") != SCAN_SUFFIX_CRLF || scan_suffix_parse("tab") != SCAN_SUFFIX_TAB ||
+	    scan_suffix_parse("none") != SCAN_SUFFIX_NONE || scan_suffix_parse("lf") != SCAN_SUFFIX_LF ||
+	    scan_suffix_parse("cr") != SCAN_SUFFIX_CR) {
 		fprintf(stderr, "FAIL suffix_parse\n");
 		failures++;
 	}
