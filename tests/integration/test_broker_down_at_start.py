@@ -22,32 +22,24 @@ def test(tmp):
     gw = Gateway(tmp, proxy.port, tenants, [
         {"name": "dock-1", "profile": "zebra-ds2208-usb-cdc", "tenant": "acme", "port": scanner.link}]).start()
     sub = None
-    try:
-        for i in range(N):
-            scanner.scan("]C0OFFLINE-%04d" % i)
-        time.sleep(1.0)
-        assert gw.proc.poll() is None
-        log = gw.log()
-        assert "cannot connect" in log, log[-2000:]
-        broker.start()
-        sub = Subscriber(port).start()
-        proxy.unblock()
-        sub.wait_events(N + 1, tenant="acme", timeout=30)
-        time.sleep(0.5)
-        evs = [ev for _, ev in sub.events("acme")]
-        order = assert_gapless_in_order(evs, "acme")
-        assert order == list(range(1, N + 2)), order[:10]
-        assert len(evs) == len(order), "duplicates after a clean first connect: %d" % (len(evs) - len(order))
-        texts = [ev["data"]["text"] for ev in evs if ev["kind"] == "scan"]
-        assert texts == ["]C0OFFLINE-%04d" % i for i in range(N)], texts[:5]
-        assert gw.stop() == 0
-    finally:
-        gw.stop()
-        if sub:
-            sub.stop()
-        broker.stop()
-        proxy.stop()
-        scanner.close()
+    for i in range(N):
+        scanner.scan("]C0OFFLINE-%04d" % i)
+    time.sleep(1.0)
+    assert gw.proc.poll() is None
+    log = gw.log()
+    assert "cannot connect" in log, log[-2000:]
+    broker.start()
+    sub = Subscriber(port).start()
+    proxy.unblock()
+    sub.wait_events(N + 1, tenant="acme", timeout=30)
+    time.sleep(0.5)
+    evs = [ev for _, ev in sub.events("acme")]
+    order = assert_gapless_in_order(evs, "acme")
+    assert order == list(range(1, N + 2)), order[:10]
+    assert len(evs) == len(order), "duplicates after a clean first connect: %d" % (len(evs) - len(order))
+    texts = [ev["data"]["text"] for ev in evs if ev["kind"] == "scan"]
+    assert texts == ["]C0OFFLINE-%04d" % i for i in range(N)], texts[:5]
+    assert gw.stop() == 0
 
 
 if __name__ == "__main__":

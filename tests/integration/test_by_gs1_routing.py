@@ -54,65 +54,59 @@ def test(tmp):
         {"name": "dock-shared", "profile": "zebra-ds2208-usb-cdc", "tenant": "by-gs1", "port": sc.link,
          "station": "dock-9"},
     ]).start()
-    try:
-        # The shared scanner's "connected" event is site health.
-        wait_until(lambda: any("/_site/" in t and ev["kind"] == "device" for t, ev in sub.events()), 15,
-                   what="the shared scanner's connected event on the site topic")
-        for _, text, _, _ in CASES:
-            sc.scan(text)
-        want = {"acme": [t for _, t, o, _ in CASES if o == "acme"],
-                "globex": [t for _, t, o, _ in CASES if o == "globex"]}
-        n_quarantine = sum(1 for c in CASES if c[2] is None)
-        for tenant in want:
-            sub.wait_events(len(want[tenant]), tenant=tenant)
-        q = wait_until(lambda: (lambda q: q if q["count"] >= n_quarantine else None)(
-            json.loads(gw.cli("quarantine", "list", "--json").stdout)), 15, what="quarantine rows")
-        assert q["count"] == n_quarantine, q
+    # The shared scanner's "connected" event is site health.
+    wait_until(lambda: any("/_site/" in t and ev["kind"] == "device" for t, ev in sub.events()), 15,
+               what="the shared scanner's connected event on the site topic")
+    for _, text, _, _ in CASES:
+        sc.scan(text)
+    want = {"acme": [t for _, t, o, _ in CASES if o == "acme"],
+            "globex": [t for _, t, o, _ in CASES if o == "globex"]}
+    n_quarantine = sum(1 for c in CASES if c[2] is None)
+    for tenant in want:
+        sub.wait_events(len(want[tenant]), tenant=tenant)
+    q = wait_until(lambda: (lambda q: q if q["count"] >= n_quarantine else None)(
+        json.loads(gw.cli("quarantine", "list", "--json").stdout)), 15, what="quarantine rows")
+    assert q["count"] == n_quarantine, q
 
-        for tenant, texts in want.items():
-            evs = sub.events(tenant)
-            for topic, ev in evs:
-                assert topic == "%s/%s/%s/events" % (PREFIX, tenant, gw.gateway_id), topic
-                assert ev["id"].startswith("%s/%s/" % (gw.gateway_id, tenant)), ev
-            got = [ev["data"]["text"] for _, ev in evs if ev["kind"] == "scan"]
-            assert got == texts, (tenant, got, texts)
+    for tenant, texts in want.items():
+        evs = sub.events(tenant)
+        for topic, ev in evs:
+            assert topic == "%s/%s/%s/events" % (PREFIX, tenant, gw.gateway_id), topic
+            assert ev["id"].startswith("%s/%s/" % (gw.gateway_id, tenant)), ev
+        got = [ev["data"]["text"] for _, ev in evs if ev["kind"] == "scan"]
+        assert got == texts, (tenant, got, texts)
 
-        rows = q["quarantine"]
-        by_text = {}
-        for r in rows:
-            body = r.get("event") or {}
-            text = (body.get("data") or {}).get("text")
-            assert text is not None, r
-            by_text[text] = r
-        for label, text, owner, reason in CASES:
-            if owner is not None:
-                assert text not in by_text, "%s was quarantined: %r" % (label, by_text[text])
-                continue
-            assert text in by_text, "%s not in quarantine: %r" % (label, sorted(by_text))
-            r = by_text[text]
-            assert reason in r["reason"], "%s: reason %r lacks %r" % (label, r["reason"], reason)
-            assert r["device"] == "dock-shared", r
-            assert not r.get("stream"), r  # never reached a stream
+    rows = q["quarantine"]
+    by_text = {}
+    for r in rows:
+        body = r.get("event") or {}
+        text = (body.get("data") or {}).get("text")
+        assert text is not None, r
+        by_text[text] = r
+    for label, text, owner, reason in CASES:
+        if owner is not None:
+            assert text not in by_text, "%s was quarantined: %r" % (label, by_text[text])
+            continue
+        assert text in by_text, "%s not in quarantine: %r" % (label, sorted(by_text))
+        r = by_text[text]
+        assert reason in r["reason"], "%s: reason %r lacks %r" % (label, r["reason"], reason)
+        assert r["device"] == "dock-shared", r
+        assert not r.get("stream"), r  # never reached a stream
 
-        # Nothing quarantined, nor any scan, went anywhere else.
-        everything = b"".join(p for _, p, _ in sub.snapshot())
-        for label, text, owner, _ in CASES:
-            needle = json.dumps(text)[1:-1].encode()
-            if owner is None:
-                assert needle not in everything, "%s was published" % label
-        for topic, p, _ in sub.snapshot():
-            if "/_site/" in topic:
-                assert b'"kind":"scan"' not in p, (topic, p)
-        st = json.loads(gw.cli("status", "--json").stdout)
-        assert gw.stop() == 0
-        tenants_st = {t["name"]: t for t in st["tenants"]}
-        assert tenants_st["acme"]["last_seq"] == len(want["acme"]), tenants_st
-        assert tenants_st["globex"]["last_seq"] == len(want["globex"]), tenants_st
-    finally:
-        gw.stop()
-        sub.stop()
-        broker.stop()
-        sc.close()
+    # Nothing quarantined, nor any scan, went anywhere else.
+    everything = b"".join(p for _, p, _ in sub.snapshot())
+    for label, text, owner, _ in CASES:
+        needle = json.dumps(text)[1:-1].encode()
+        if owner is None:
+            assert needle not in everything, "%s was published" % label
+    for topic, p, _ in sub.snapshot():
+        if "/_site/" in topic:
+            assert b'"kind":"scan"' not in p, (topic, p)
+    st = json.loads(gw.cli("status", "--json").stdout)
+    assert gw.stop() == 0
+    tenants_st = {t["name"]: t for t in st["tenants"]}
+    assert tenants_st["acme"]["last_seq"] == len(want["acme"]), tenants_st
+    assert tenants_st["globex"]["last_seq"] == len(want["globex"]), tenants_st
 
 
 if __name__ == "__main__":

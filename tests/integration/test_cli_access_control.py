@@ -37,61 +37,53 @@ def test(tmp):
     gw = Gateway(tmp, broker.port, tenants, devices, gateway_id="gw-nogroup",
                  agent_extra="admin_group = dockside-no-such-group").start()
     gw2 = None
-    try:
-        sub.wait_events(1, timeout=15)
-        sa.scan("]A0ACME-1")
-        sub.wait_events(2, tenant="acme")
-        st = os.stat(gw.sock)
-        assert stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o660, oct(st.st_mode)
+    sub.wait_events(1, timeout=15)
+    sa.scan("]A0ACME-1")
+    sub.wait_events(2, tenant="acme")
+    st = os.stat(gw.sock)
+    assert stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o660, oct(st.st_mode)
 
-        # nobody:nogroup cannot even open the socket.
-        r = as_user(gw, ["--regid=nogroup", "--clear-groups"], "status")
-        assert r.returncode == 1 and "access denied" in r.stderr and gw.sock in r.stderr, r
-        # nobody with the socket's group (root) gets through the file mode;
-        # the daemon refuses: not root, not its user, not in admin_group.
-        for args in (["status"], ["tail", "--tenant", "acme"], ["audit", "list"]):
-            r = as_user(gw, ["--regid=0", "--clear-groups"], *args)
-            assert r.returncode == 1, r
-            assert "access denied" in r.stderr and "uid %d" % NOBODY in r.stderr, r.stderr
-            assert "ACME-1" not in r.stdout + r.stderr
-        st = json.loads(gw.cli("status", "--json").stdout)
-        assert st["control"]["refused"] == 3, st["control"]
-        assert "dockside_control_refusals_total 3" in gw.cli("metrics").stdout
-        assert "refused uid %d" % NOBODY in gw.log(), gw.log()[-2000:]
-        assert json.loads(gw.cli("audit", "list", "--json").stdout)["entries"] == [], "refused tail was audited"
-        assert gw.stop() == 0
+    # nobody:nogroup cannot even open the socket.
+    r = as_user(gw, ["--regid=nogroup", "--clear-groups"], "status")
+    assert r.returncode == 1 and "access denied" in r.stderr and gw.sock in r.stderr, r
+    # nobody with the socket's group (root) gets through the file mode;
+    # the daemon refuses: not root, not its user, not in admin_group.
+    for args in (["status"], ["tail", "--tenant", "acme"], ["audit", "list"]):
+        r = as_user(gw, ["--regid=0", "--clear-groups"], *args)
+        assert r.returncode == 1, r
+        assert "access denied" in r.stderr and "uid %d" % NOBODY in r.stderr, r.stderr
+        assert "ACME-1" not in r.stdout + r.stderr
+    st = json.loads(gw.cli("status", "--json").stdout)
+    assert st["control"]["refused"] == 3, st["control"]
+    assert "dockside_control_refusals_total 3" in gw.cli("metrics").stdout
+    assert "refused uid %d" % NOBODY in gw.log(), gw.log()[-2000:]
+    assert json.loads(gw.cli("audit", "list", "--json").stdout)["entries"] == [], "refused tail was audited"
+    assert gw.stop() == 0
 
-        # admin_group = users (exists on Debian): the socket belongs to it.
-        gw2 = Gateway(tmp, broker.port, tenants, devices, gateway_id="gw-users",
-                      agent_extra="admin_group = users").start()
-        st = os.stat(gw2.sock)
-        assert st.st_gid == USERS_GID and stat.S_IMODE(st.st_mode) == 0o660, (st.st_gid, oct(st.st_mode))
-        # Primary group users: admitted.
-        r = as_user(gw2, ["--regid=users", "--clear-groups"], "status", "--json")
-        assert r.returncode == 0, r
-        assert json.loads(r.stdout)["tenants"][0]["name"] == "acme"
-        # Supplementary group users: admitted; the uid is audited.
-        r = as_user(gw2, ["--regid=nogroup", "--groups=users"], "tail", "--tenant", "acme", "--json")
-        assert r.returncode == 0, r
-        evs = json.loads(r.stdout)["events"]
-        assert evs and all(e["id"].startswith("gw-users/acme/") for e in evs), r.stdout
-        entries = json.loads(gw2.cli("audit", "list", "--json").stdout)["entries"]
-        assert [(e["action"], e["tenant"], e["uid"]) for e in entries] == [("tail", "acme", NOBODY)], entries
-        # Outside the group: refused by the file mode.
-        r = as_user(gw2, ["--regid=nogroup", "--clear-groups"], "status")
-        assert r.returncode == 1 and "access denied" in r.stderr, r
-        st = json.loads(gw2.cli("status", "--json").stdout)
-        assert st["control"]["refused"] == 0, st["control"]
-        for secret in gw2.secrets:
-            assert secret not in gw2.log() and secret not in gw.log()
-        assert gw2.stop() == 0
-    finally:
-        gw.stop()
-        if gw2:
-            gw2.stop()
-        sub.stop()
-        broker.stop()
-        sa.close()
+    # admin_group = users (exists on Debian): the socket belongs to it.
+    gw2 = Gateway(tmp, broker.port, tenants, devices, gateway_id="gw-users",
+                  agent_extra="admin_group = users").start()
+    st = os.stat(gw2.sock)
+    assert st.st_gid == USERS_GID and stat.S_IMODE(st.st_mode) == 0o660, (st.st_gid, oct(st.st_mode))
+    # Primary group users: admitted.
+    r = as_user(gw2, ["--regid=users", "--clear-groups"], "status", "--json")
+    assert r.returncode == 0, r
+    assert json.loads(r.stdout)["tenants"][0]["name"] == "acme"
+    # Supplementary group users: admitted; the uid is audited.
+    r = as_user(gw2, ["--regid=nogroup", "--groups=users"], "tail", "--tenant", "acme", "--json")
+    assert r.returncode == 0, r
+    evs = json.loads(r.stdout)["events"]
+    assert evs and all(e["id"].startswith("gw-users/acme/") for e in evs), r.stdout
+    entries = json.loads(gw2.cli("audit", "list", "--json").stdout)["entries"]
+    assert [(e["action"], e["tenant"], e["uid"]) for e in entries] == [("tail", "acme", NOBODY)], entries
+    # Outside the group: refused by the file mode.
+    r = as_user(gw2, ["--regid=nogroup", "--clear-groups"], "status")
+    assert r.returncode == 1 and "access denied" in r.stderr, r
+    st = json.loads(gw2.cli("status", "--json").stdout)
+    assert st["control"]["refused"] == 0, st["control"]
+    for secret in gw2.secrets:
+        assert secret not in gw2.log() and secret not in gw.log()
+    assert gw2.stop() == 0
 
 
 if __name__ == "__main__":

@@ -18,33 +18,26 @@ def test(tmp):
         {"name": "plain", "profile": "zebra-ds2208-usb-cdc", "tenant": "acme", "port": plain.link},
         {"name": "dedup", "profile": "zebra-ds2208-usb-cdc", "tenant": "acme", "port": dedup.link,
          "extra": "suppress_duplicates_ms = 400"}]).start()
-    try:
-        plain.scan("]C0SAME")
-        plain.scan("]C0SAME")
-        dedup.scan("]C0SAME")
-        dedup.scan("]C0SAME")      # suppressed
-        dedup.scan("]C0OTHER")     # different: recorded
-        dedup.scan("]C0OTHER")     # suppressed
-        time.sleep(0.6)
-        dedup.scan("]C0OTHER")     # after the window: recorded
-        sub.wait_events(2 + 5, tenant="acme")
-        time.sleep(0.3)
-        texts = {}
-        for _, ev in sub.events("acme"):
-            if ev["kind"] == "scan":
-                texts.setdefault(ev["device"], []).append(ev["data"]["text"])
-        assert texts["plain"] == ["]C0SAME", "]C0SAME"], texts
-        assert texts["dedup"] == ["]C0SAME", "]C0OTHER", "]C0OTHER"], texts
-        st = json.loads(gw.cli("status", "--json").stdout)
-        counters = {d["name"]: d["counters"] for d in st["devices"]}
-        assert counters["dedup"]["duplicates_suppressed"] == 2, counters["dedup"]
-        assert counters["plain"]["duplicates_suppressed"] == 0, counters["plain"]
-    finally:
-        gw.stop()
-        sub.stop()
-        broker.stop()
-        plain.close()
-        dedup.close()
+    plain.scan("]C0SAME")
+    plain.scan("]C0SAME")
+    dedup.scan("]C0SAME")
+    dedup.scan("]C0SAME")      # suppressed
+    dedup.scan("]C0OTHER")     # different: recorded
+    dedup.scan("]C0OTHER")     # suppressed
+    time.sleep(0.6)
+    dedup.scan("]C0OTHER")     # after the window: recorded
+    sub.wait_events(2 + 5, tenant="acme")
+    time.sleep(0.3)
+    texts = {}
+    for _, ev in sub.events("acme"):
+        if ev["kind"] == "scan":
+            texts.setdefault(ev["device"], []).append(ev["data"]["text"])
+    assert texts["plain"] == ["]C0SAME", "]C0SAME"], texts
+    assert texts["dedup"] == ["]C0SAME", "]C0OTHER", "]C0OTHER"], texts
+    st = json.loads(gw.cli("status", "--json").stdout)
+    counters = {d["name"]: d["counters"] for d in st["devices"]}
+    assert counters["dedup"]["duplicates_suppressed"] == 2, counters["dedup"]
+    assert counters["plain"]["duplicates_suppressed"] == 0, counters["plain"]
 
 
 if __name__ == "__main__":

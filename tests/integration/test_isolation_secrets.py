@@ -42,60 +42,53 @@ def test(tmp):
         {"name": "dock-1", "profile": "zebra-ds2208-usb-cdc", "tenant": "acme", "port": sa.link},
         {"name": "dock-2", "profile": "zebra-ds2208-usb-cdc", "tenant": "globex", "port": sg.link},
     ], site_password=SITE_PW, log_level="debug").start()
-    try:
-        for i in range(5):
-            sa.scan("]A0ACME-%d" % i)
-            sg.scan("]A0GLOBEX-%d" % i)
-        sub.wait_events(6, tenant="acme")
-        wait_until(lambda: "globex" in gw.log() and "refused connection" in gw.log(), 10,
-                   what="globex's refused login in the log")
-        gw.cli("replay", "--tenant", "acme", "--from", "1")
-        gw.cli("tail", "--tenant", "acme")
-        for args in (("metrics",), ("status",), ("status", "--json"), ("audit", "list", "--json"),
-                     ("quarantine", "list", "--json"), ("version",), ("check-config",)):
-            r = gw.cli(*args)
-            leaks(r.stdout + r.stderr, "dockside " + " ".join(args))
-        assert gw.stop() == 0
-        log = gw.log()
-        assert " debug " in log, "the log was not at debug level"
-        leaks(log, "the daemon's debug log")
-        for topic, payload, _ in sub.snapshot():
-            leaks(topic.encode() + b" " + payload, "MQTT message on " + topic)
-        for path in glob.glob(os.path.join(gw.data_dir, "*")):
-            with open(path, "rb") as f:
-                leaks(f.read(), path)
+    for i in range(5):
+        sa.scan("]A0ACME-%d" % i)
+        sg.scan("]A0GLOBEX-%d" % i)
+    sub.wait_events(6, tenant="acme")
+    wait_until(lambda: "globex" in gw.log() and "refused connection" in gw.log(), 10,
+               what="globex's refused login in the log")
+    gw.cli("replay", "--tenant", "acme", "--from", "1")
+    gw.cli("tail", "--tenant", "acme")
+    for args in (("metrics",), ("status",), ("status", "--json"), ("audit", "list", "--json"),
+                 ("quarantine", "list", "--json"), ("version",), ("check-config",)):
+        r = gw.cli(*args)
+        leaks(r.stdout + r.stderr, "dockside " + " ".join(args))
+    assert gw.stop() == 0
+    log = gw.log()
+    assert " debug " in log, "the log was not at debug level"
+    leaks(log, "the daemon's debug log")
+    for topic, payload, _ in sub.snapshot():
+        leaks(topic.encode() + b" " + payload, "MQTT message on " + topic)
+    for path in glob.glob(os.path.join(gw.data_dir, "*")):
+        with open(path, "rb") as f:
+            leaks(f.read(), path)
 
-        # Broken credential files: each is reported, none echoes a secret.
-        cred = os.path.join(gw.dir, "acme.cred")
-        cases = [
-            ("mode 0644", "tenant = acme\nusername = acme\npassword = %s\n" % ACME_PW, 0o644, "accessible by group or others"),
-            ("unknown key", "tenant = acme\nusername = acme\npasswd = %s\n" % ACME_PW, 0o600, "unknown key"),
-            ("no '='", "tenant = acme\nusername = acme\n%s\n" % ACME_PW, 0o600, "syntax error"),
-            ("duplicate", "tenant = acme\nusername = acme\npassword = %s\npassword = %s\n" % (ACME_PW, GLOBEX_PW),
-             0o600, "duplicate"),
-            ("tenant mismatch", "tenant = globex\nusername = acme\npassword = %s\n" % ACME_PW, 0o600, "globex"),
-            ("password and cert", "tenant = acme\nusername = acme\npassword = %s\ncert = /x.pem\nkey = /x.key\n"
-             % ACME_PW, 0o600, "both password and cert"),
-            ("too long", "tenant = acme\nusername = acme\npassword = %s\n" % (ACME_PW * 40), 0o600, "password"),
-        ]
-        for label, text, mode, needle in cases:
-            with open(cred, "w") as f:
-                f.write(text)
-            os.chmod(cred, mode)
-            r = gw.cli("check-config", check=False)
-            out = r.stdout + r.stderr
-            assert r.returncode == 1, (label, r.returncode, out)
-            assert needle in out and re.search(r"(acme\.cred|dockside\.conf):\d+: ", out), (label, out)
-            leaks(out, "check-config output (%s)" % label)
-            r = gw.cli("run", check=False)
-            assert r.returncode != 0, (label, r.stdout, r.stderr)
-            leaks(r.stdout + r.stderr, "run output (%s)" % label)
-    finally:
-        gw.stop()
-        sub.stop()
-        broker.stop()
-        sa.close()
-        sg.close()
+    # Broken credential files: each is reported, none echoes a secret.
+    cred = os.path.join(gw.dir, "acme.cred")
+    cases = [
+        ("mode 0644", "tenant = acme\nusername = acme\npassword = %s\n" % ACME_PW, 0o644, "accessible by group or others"),
+        ("unknown key", "tenant = acme\nusername = acme\npasswd = %s\n" % ACME_PW, 0o600, "unknown key"),
+        ("no '='", "tenant = acme\nusername = acme\n%s\n" % ACME_PW, 0o600, "syntax error"),
+        ("duplicate", "tenant = acme\nusername = acme\npassword = %s\npassword = %s\n" % (ACME_PW, GLOBEX_PW),
+         0o600, "duplicate"),
+        ("tenant mismatch", "tenant = globex\nusername = acme\npassword = %s\n" % ACME_PW, 0o600, "globex"),
+        ("password and cert", "tenant = acme\nusername = acme\npassword = %s\ncert = /x.pem\nkey = /x.key\n"
+         % ACME_PW, 0o600, "both password and cert"),
+        ("too long", "tenant = acme\nusername = acme\npassword = %s\n" % (ACME_PW * 40), 0o600, "password"),
+    ]
+    for label, text, mode, needle in cases:
+        with open(cred, "w") as f:
+            f.write(text)
+        os.chmod(cred, mode)
+        r = gw.cli("check-config", check=False)
+        out = r.stdout + r.stderr
+        assert r.returncode == 1, (label, r.returncode, out)
+        assert needle in out and re.search(r"(acme\.cred|dockside\.conf):\d+: ", out), (label, out)
+        leaks(out, "check-config output (%s)" % label)
+        r = gw.cli("run", check=False)
+        assert r.returncode != 0, (label, r.stdout, r.stderr)
+        leaks(r.stdout + r.stderr, "run output (%s)" % label)
 
 
 if __name__ == "__main__":

@@ -164,33 +164,26 @@ def test_max_rate(tmp):
     tenants = {"acme": {"password": PASSWORDS["acme"], "extra": "max_rate = 200"},
                "globex": {"password": PASSWORDS["globex"]}}
     gw = Gateway(tmp, broker.port, tenants, devices(sa, sg), log_level="info").start()
-    try:
-        sub.wait_events(1, tenant="acme")
-        sub.wait_events(1, tenant="globex")
-        n = 2000
-        flood(sa, b"RATE", n)
-        flood(sg, b"FREE", n)
-        wait_until(lambda: status(gw)["acme"]["last_seq"] >= n + 1, 20, what="acme's scans committed")
-        # globex is unlimited: all of it arrives quickly.
-        t0 = time.monotonic()
-        sub.wait_events(n + 1, tenant="globex", timeout=10)
-        print("globex (unlimited) drained %d events in %.2f s" % (n, time.monotonic() - t0))
-        # acme: skip the first second (one second of burst is allowed), then measure.
-        time.sleep(1.0)
-        c0, t0 = len(sub.events("acme")), time.monotonic()
-        time.sleep(3.0)
-        c1, t1 = len(sub.events("acme")), time.monotonic()
-        rate = (c1 - c0) / (t1 - t0)
-        print("acme with max_rate = 200: %.0f events/s measured" % rate)
-        assert 100 <= rate <= 300, rate
-        assert c1 < n + 1, "acme finished early: max_rate not applied"
-        assert gw.stop() == 0
-    finally:
-        gw.stop()
-        sub.stop()
-        broker.stop()
-        sa.close()
-        sg.close()
+    sub.wait_events(1, tenant="acme")
+    sub.wait_events(1, tenant="globex")
+    n = 2000
+    flood(sa, b"RATE", n)
+    flood(sg, b"FREE", n)
+    wait_until(lambda: status(gw)["acme"]["last_seq"] >= n + 1, 20, what="acme's scans committed")
+    # globex is unlimited: all of it arrives quickly.
+    t0 = time.monotonic()
+    sub.wait_events(n + 1, tenant="globex", timeout=10)
+    print("globex (unlimited) drained %d events in %.2f s" % (n, time.monotonic() - t0))
+    # acme: skip the first second (one second of burst is allowed), then measure.
+    time.sleep(1.0)
+    c0, t0 = len(sub.events("acme")), time.monotonic()
+    time.sleep(3.0)
+    c1, t1 = len(sub.events("acme")), time.monotonic()
+    rate = (c1 - c0) / (t1 - t0)
+    print("acme with max_rate = 200: %.0f events/s measured" % rate)
+    assert 100 <= rate <= 300, rate
+    assert c1 < n + 1, "acme finished early: max_rate not applied"
+    assert gw.stop() == 0
 
 
 def test_max_backlog(tmp):
@@ -204,43 +197,33 @@ def test_max_backlog(tmp):
     proxy.block()
     gw = Gateway(tmp, proxy.port, tenants, devices(sa, sg), log_level="info").start()
     broker = sub = None
-    try:
-        # Broker down: nothing drains, acme fills its quota.
-        for i in range(80):
-            sa.scan("]A0QUOTA-%03d" % i)
-        for i in range(20):
-            sg.scan("]A0OTHER-%03d" % i)
-        wait_until(lambda: status(gw)["globex"]["last_seq"] >= 21, 10, what="globex's scans committed")
-        st = wait_until(lambda: (lambda s: s if s["acme"]["last_seq"] == 50 else None)(status(gw)), 10,
-                        what="acme at its quota")
-        metrics = gw.cli("metrics").stdout
-        refused = [ln for ln in metrics.splitlines() if "quota" in ln and 'tenant="acme"' in ln and
-                   not ln.startswith("#")]
-        assert refused and float(refused[0].split()[-1]) == 31, refused  # 81 offered, 50 kept
-        assert st["globex"]["last_seq"] == 21, st["globex"]
-        broker = Broker(tmp, PASSWORDS, site_users=["site-test-dc1"], port=port).start()
-        sub = Subscriber(port).start()
-        proxy.unblock()
-        # globex continues once the broker is back, and acme's quota alarm is on the site stream.
-        for i in range(5):
-            sg.scan("]A0AFTER-%03d" % i)
-        wait_until(lambda: any(ev["data"]["text"] == "]A0AFTER-004" for _, ev in sub.events("globex")
-                               if ev["kind"] == "scan"), 15, what="globex's new scans")
-        def quota_alarms():  # the site session may reconnect a little after globex's
-            return [ev for t, ev in sub.events() if "/_site/" in t and ev["data"].get("alarm") == "backlog_quota"]
-        alarms = wait_until(quota_alarms, 10, what="the quota alarm on the site stream")
-        assert alarms[0]["data"]["tenant"] == "acme", alarms
-        assert "ACME" not in json.dumps(alarms) and "QUOTA-" not in json.dumps(alarms)
-        assert gw.stop() == 0
-    finally:
-        gw.stop()
-        if sub:
-            sub.stop()
-        if broker:
-            broker.stop()
-        proxy.stop()
-        sa.close()
-        sg.close()
+    # Broker down: nothing drains, acme fills its quota.
+    for i in range(80):
+        sa.scan("]A0QUOTA-%03d" % i)
+    for i in range(20):
+        sg.scan("]A0OTHER-%03d" % i)
+    wait_until(lambda: status(gw)["globex"]["last_seq"] >= 21, 10, what="globex's scans committed")
+    st = wait_until(lambda: (lambda s: s if s["acme"]["last_seq"] == 50 else None)(status(gw)), 10,
+                    what="acme at its quota")
+    metrics = gw.cli("metrics").stdout
+    refused = [ln for ln in metrics.splitlines() if "quota" in ln and 'tenant="acme"' in ln and
+               not ln.startswith("#")]
+    assert refused and float(refused[0].split()[-1]) == 31, refused  # 81 offered, 50 kept
+    assert st["globex"]["last_seq"] == 21, st["globex"]
+    broker = Broker(tmp, PASSWORDS, site_users=["site-test-dc1"], port=port).start()
+    sub = Subscriber(port).start()
+    proxy.unblock()
+    # globex continues once the broker is back, and acme's quota alarm is on the site stream.
+    for i in range(5):
+        sg.scan("]A0AFTER-%03d" % i)
+    wait_until(lambda: any(ev["data"]["text"] == "]A0AFTER-004" for _, ev in sub.events("globex")
+                           if ev["kind"] == "scan"), 15, what="globex's new scans")
+    def quota_alarms():  # the site session may reconnect a little after globex's
+        return [ev for t, ev in sub.events() if "/_site/" in t and ev["data"].get("alarm") == "backlog_quota"]
+    alarms = wait_until(quota_alarms, 10, what="the quota alarm on the site stream")
+    assert alarms[0]["data"]["tenant"] == "acme", alarms
+    assert "ACME" not in json.dumps(alarms) and "QUOTA-" not in json.dumps(alarms)
+    assert gw.stop() == 0
 
 
 if __name__ == "__main__":

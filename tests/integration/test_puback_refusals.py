@@ -35,24 +35,19 @@ def test_quota_exceeded_is_retried(tmp):
     gw = Gateway(tmp, broker.port, {"acme": {"password": "acme-pw-7Hq2"}}, [
         {"name": "dock-1", "profile": "zebra-ds2208-usb-cdc", "tenant": "acme", "port": sc.link}],
         gateway_id="gw-quota").start()
-    try:
-        for i in range(30):
-            sc.scan("]C0Q%03d" % i)
-        wait_until(lambda: len({e["seq"] for e in events_of(broker, "acme")}) >= 31, 30, what="all accepted")
-        evs = events_of(broker, "acme")
-        order = assert_gapless_in_order(evs, "acme")
-        assert order == list(range(1, 32)), order
-        assert refused["n"] == 3
-        log = gw.log()
-        assert "refused batch" in log and "quota" in log.lower(), log[-3000:]
-        assert "quarantined" not in log
-        st = json.loads(gw.cli("status", "--json").stdout)
-        t = [x for x in st["tenants"] if x["name"] == "acme"][0]
-        assert t["backlog"] == 0 and t["refusals_transient"] == 3, t
-    finally:
-        gw.stop()
-        broker.stop()
-        sc.close()
+    for i in range(30):
+        sc.scan("]C0Q%03d" % i)
+    wait_until(lambda: len({e["seq"] for e in events_of(broker, "acme")}) >= 31, 30, what="all accepted")
+    evs = events_of(broker, "acme")
+    order = assert_gapless_in_order(evs, "acme")
+    assert order == list(range(1, 32)), order
+    assert refused["n"] == 3
+    log = gw.log()
+    assert "refused batch" in log and "quota" in log.lower(), log[-3000:]
+    assert "quarantined" not in log
+    st = json.loads(gw.cli("status", "--json").stdout)
+    t = [x for x in st["tenants"] if x["name"] == "acme"][0]
+    assert t["backlog"] == 0 and t["refusals_transient"] == 3, t
 
 
 PERMANENT = {b"POISON87": 0x87, b"POISON90": 0x90, b"POISON99": 0x99}
@@ -71,52 +66,46 @@ def test_not_authorized_quarantines_one_tenant(tmp):
         {"name": "dock-a", "profile": "zebra-ds2208-usb-cdc", "tenant": "acme", "port": sa.link},
         {"name": "dock-g", "profile": "zebra-ds2208-usb-cdc", "tenant": "globex", "port": sg.link}],
         gateway_id="gw-refuse").start()
-    try:
-        wait_until(lambda: len(events_of(broker, "acme")) >= 1, 10, what="acme connected event")
-        sa.scan("]C0POISON87")
-        wait_until(lambda: any(r == 0x87 for _, _, _, r in broker.snapshot()), 10, what="0x87")
+    wait_until(lambda: len(events_of(broker, "acme")) >= 1, 10, what="acme connected event")
+    sa.scan("]C0POISON87")
+    wait_until(lambda: any(r == 0x87 for _, _, _, r in broker.snapshot()), 10, what="0x87")
+    time.sleep(0.3)
+    for i in range(20):
+        sa.scan("]C0A%03d" % i)
+        sg.scan("]C0G%03d" % i)
+    wait_until(lambda: len(events_of(broker, "globex")) >= 21, 15, what="globex events")
+    wait_until(lambda: len(events_of(broker, "acme")) >= 21, 15, what="acme events after the refusal")
+    acme = events_of(broker, "acme")
+    assert all("POISON" not in e["data"]["text"] for e in acme if e["kind"] == "scan")
+    seqs = [e["seq"] for e in acme]
+    assert 2 not in seqs and seqs == sorted(seqs), seqs  # seq 2 was the refused batch
+    log = gw.log()
+    assert "ALARM" in log and "quarantined" in log and "0x87" in log, log[-3000:]
+    st = json.loads(gw.cli("status", "--json").stdout)
+    t = [x for x in st["tenants"] if x["name"] == "acme"][0]
+    assert t["alarm"] is True and t["last_refusal_reason"] == 0x87, t
+    assert t["backlog"] == 0, t
+    q = json.loads(gw.cli("quarantine", "list", "--json").stdout)
+    rows = q if isinstance(q, list) else q.get("quarantine", q.get("items", []))
+    assert any("0x87" in r["reason"] for r in rows), q
+    # 0x90 (topic name invalid) and 0x99 (payload format invalid) are
+    # permanent too: quarantined with their reason, never retried.
+    for marker in (b"POISON90", b"POISON99"):
+        sa.scan("]C0" + marker.decode())
         time.sleep(0.3)
-        for i in range(20):
-            sa.scan("]C0A%03d" % i)
-            sg.scan("]C0G%03d" % i)
-        wait_until(lambda: len(events_of(broker, "globex")) >= 21, 15, what="globex events")
-        wait_until(lambda: len(events_of(broker, "acme")) >= 21, 15, what="acme events after the refusal")
-        acme = events_of(broker, "acme")
-        assert all("POISON" not in e["data"]["text"] for e in acme if e["kind"] == "scan")
-        seqs = [e["seq"] for e in acme]
-        assert 2 not in seqs and seqs == sorted(seqs), seqs  # seq 2 was the refused batch
-        log = gw.log()
-        assert "ALARM" in log and "quarantined" in log and "0x87" in log, log[-3000:]
-        st = json.loads(gw.cli("status", "--json").stdout)
-        t = [x for x in st["tenants"] if x["name"] == "acme"][0]
-        assert t["alarm"] is True and t["last_refusal_reason"] == 0x87, t
-        assert t["backlog"] == 0, t
-        q = json.loads(gw.cli("quarantine", "list", "--json").stdout)
-        rows = q if isinstance(q, list) else q.get("quarantine", q.get("items", []))
-        assert any("0x87" in r["reason"] for r in rows), q
-        # 0x90 (topic name invalid) and 0x99 (payload format invalid) are
-        # permanent too: quarantined with their reason, never retried.
-        for marker in (b"POISON90", b"POISON99"):
-            sa.scan("]C0" + marker.decode())
-            time.sleep(0.3)
-        sa.scan("]C0AFTER")
-        wait_until(lambda: any(e["data"].get("text") == "]C0AFTER" for e in events_of(broker, "acme")), 15,
-                   what="acme's scan after the refusals")
-        q = json.loads(gw.cli("quarantine", "list", "--json").stdout)
-        rows = q if isinstance(q, list) else q.get("quarantine", q.get("items", []))
-        for code in ("0x90", "0x99"):
-            assert any(code in r["reason"] for r in rows), (code, rows)
-        refused = [r for _, _, _, r in broker.snapshot() if r >= 0x80]
-        assert sorted(refused) == [0x87, 0x90, 0x99], refused  # each refused once, never retried
-        # The alarm reached the site stream.
-        site = [json.loads(p) for u, t_, p, r in broker.snapshot() if "/_site/" in t_ and t_.endswith("/events")]
-        alarms = [e for b in site for e in b["events"] if e["data"].get("event") == "alarm"]
-        assert alarms and alarms[0]["data"]["tenant"] == "acme", alarms
-    finally:
-        gw.stop()
-        broker.stop()
-        sa.close()
-        sg.close()
+    sa.scan("]C0AFTER")
+    wait_until(lambda: any(e["data"].get("text") == "]C0AFTER" for e in events_of(broker, "acme")), 15,
+               what="acme's scan after the refusals")
+    q = json.loads(gw.cli("quarantine", "list", "--json").stdout)
+    rows = q if isinstance(q, list) else q.get("quarantine", q.get("items", []))
+    for code in ("0x90", "0x99"):
+        assert any(code in r["reason"] for r in rows), (code, rows)
+    refused = [r for _, _, _, r in broker.snapshot() if r >= 0x80]
+    assert sorted(refused) == [0x87, 0x90, 0x99], refused  # each refused once, never retried
+    # The alarm reached the site stream.
+    site = [json.loads(p) for u, t_, p, r in broker.snapshot() if "/_site/" in t_ and t_.endswith("/events")]
+    alarms = [e for b in site for e in b["events"] if e["data"].get("event") == "alarm"]
+    assert alarms and alarms[0]["data"]["tenant"] == "acme", alarms
 
 
 def test_window_respects_receive_maximum(tmp):
@@ -128,19 +117,14 @@ def test_window_respects_receive_maximum(tmp):
     gw = Gateway(tmp, broker.port, {"acme": {"password": "acme-pw-7Hq2"}}, [
         {"name": "dock-1", "profile": "zebra-ds2208-usb-cdc", "tenant": "acme", "port": sc.link}],
         gateway_id="gw-window", broker_extra="batch_max_events = 1\ninflight_max = 8").start()
-    try:
-        sc.write(b"".join(b"]C0W%04d\r" % i for i in range(120)))
-        wait_until(lambda: len({e["seq"] for e in events_of(broker, "acme")}) >= 121, 60, what="all delivered")
-        evs = events_of(broker, "acme")
-        assert_gapless_in_order(evs, "acme")
-        assert all(len(json.loads(p)["events"]) == 1 for u, t, p, r in broker.snapshot() if t.endswith("/events"))
-        peak = broker.max_outstanding.get("acme", 0)
-        assert peak == 2, "in flight at once: %d (Receive Maximum 2)" % peak
-        print("acme: 121 single-event messages, at most %d in flight" % peak)
-    finally:
-        gw.stop()
-        broker.stop()
-        sc.close()
+    sc.write(b"".join(b"]C0W%04d\r" % i for i in range(120)))
+    wait_until(lambda: len({e["seq"] for e in events_of(broker, "acme")}) >= 121, 60, what="all delivered")
+    evs = events_of(broker, "acme")
+    assert_gapless_in_order(evs, "acme")
+    assert all(len(json.loads(p)["events"]) == 1 for u, t, p, r in broker.snapshot() if t.endswith("/events"))
+    peak = broker.max_outstanding.get("acme", 0)
+    assert peak == 2, "in flight at once: %d (Receive Maximum 2)" % peak
+    print("acme: 121 single-event messages, at most %d in flight" % peak)
 
 
 if __name__ == "__main__":

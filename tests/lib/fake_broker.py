@@ -10,6 +10,8 @@ import socket
 import struct
 import threading
 
+from harness import stop_later
+
 
 def _read_exact(sock, n):
     buf = b""
@@ -75,6 +77,7 @@ class FakeBroker:
         self.sock.listen(16)
         self.running = True
         self.conns = []
+        stop_later(self)
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):

@@ -27,6 +27,31 @@ PREFIX = "dockside/v1"
 ADMIN_USER, ADMIN_PASS = "admin", "admin-secret-9f3k"
 
 
+# What the running test started and has not stopped yet: run_test stops it
+# all afterwards, newest first, whether the test passed or not, so a test
+# needs no try/finally of its own to leave no broker or daemon behind.
+_running = []
+
+
+def stop_later(thing, method="stop"):
+    """Registers thing (once) to have thing.<method>() called after the test."""
+    if all(t is not thing for t, _ in _running):
+        _running.append((thing, method))
+    return thing
+
+
+def stop_all():
+    """Stops everything registered, newest first; returns the errors."""
+    errors = []
+    while _running:
+        thing, method = _running.pop()
+        try:
+            getattr(thing, method)()
+        except Exception as e:  # keep stopping the rest
+            errors.append(e)
+    return errors
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -107,6 +132,7 @@ class Broker:
                 f.write("user root\n")
 
     def start(self):
+        stop_later(self)
         self.proc = subprocess.Popen(["mosquitto", "-c", self.conf],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         def up():
@@ -158,6 +184,7 @@ class Subscriber:
             self.messages.append((msg.topic, bytes(msg.payload), msg.retain))
 
     def start(self):
+        stop_later(self)
         self.client.connect("127.0.0.1", self.port, keepalive=30)
         self.client.loop_start()
         if not self.connected.wait(10):
@@ -207,6 +234,7 @@ class PtyScanner:
         self.link = tmp.join("tty-" + name)
         self.master = None
         self.slave = None
+        stop_later(self, "close")
         self.plug()
 
     def plug(self):
@@ -300,6 +328,7 @@ class Gateway:
             f.write("\n".join(lines) + "\n")
 
     def start(self, wait_running=True):
+        stop_later(self)
         self.logf = open(self.log_path, "ab")
         offset = len(self.log_bytes())  # only this run's lines count
         env = dict(os.environ)
@@ -397,15 +426,19 @@ def assert_gapless_in_order(events, label=""):
 
 
 def run_test(fn):
-    """Runs a test function with a TempDir, printing a closing line."""
+    """Runs a test function with a TempDir, stops what it started, and
+    prints a closing line."""
     tmp = TempDir()
     ok = False
     try:
         fn(tmp)
         ok = True
     finally:
-        if ok:
+        errors = stop_all()
+        if ok and not errors:
             tmp.cleanup()
         else:
             print("test directory kept for inspection:", tmp.path)
+    if errors:
+        raise errors[0]
     print("1 passed, 0 failed")

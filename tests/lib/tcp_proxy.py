@@ -4,6 +4,8 @@ unblock(). Lets a test decide when a client may reach a restarted server."""
 import socket
 import threading
 
+from harness import stop_later
+
 
 class TcpProxy:
     def __init__(self, target_port):
@@ -17,6 +19,7 @@ class TcpProxy:
         self.lock = threading.Lock()
         self.pairs = []
         self.running = True
+        stop_later(self)
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
