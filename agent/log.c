@@ -10,7 +10,6 @@ static enum log_level current_level = LOG_LVL_INFO;
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 void log_set_level(enum log_level level) { current_level = level; }
-enum log_level log_get_level(void) { return current_level; }
 
 int log_level_parse(const char *s)
 {

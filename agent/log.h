@@ -14,7 +14,6 @@ enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 void log_set_level(enum log_level level);
 /* Parse "error", "warn", "info", "debug"; returns -1 when unknown. */
 int log_level_parse(const char *s);
-enum log_level log_get_level(void);
 
 void log_msg(enum log_level level, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
