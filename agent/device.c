@@ -73,12 +73,8 @@ static void device_try_open(struct loop *loop, void *arg);
 
 static void device_schedule_retry(struct device *dev)
 {
-	/* Full jitter keeps many devices from retrying in lockstep. */
-	int64_t delay = dev->backoff_ms / 2 + (int64_t)(random() % (dev->backoff_ms / 2 + 1));
+	int64_t delay = backoff_next_delay(&dev->backoff_ms, DEVICE_BACKOFF_MAX_MS);
 	dev->retry_timer = loop_timer_add(dev->loop, delay, device_try_open, dev);
-	dev->backoff_ms *= 2;
-	if (dev->backoff_ms > DEVICE_BACKOFF_MAX_MS)
-		dev->backoff_ms = DEVICE_BACKOFF_MAX_MS;
 }
 
 static void device_try_open(struct loop *loop, void *arg)

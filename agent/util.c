@@ -243,6 +243,14 @@ void format_iso8601_ms(int64_t ms, char *buf, size_t size)
 	snprintf(buf, size, "%s.%03dZ", base, (int)(ms % 1000));
 }
 
+int64_t backoff_next_delay(int64_t *backoff_ms, int64_t max_ms)
+{
+	int64_t b = *backoff_ms > 0 ? *backoff_ms : 1;
+	int64_t delay = b / 2 + (int64_t)(random() % (b / 2 + 1));
+	*backoff_ms = b > max_ms / 2 ? max_ms : b * 2;
+	return delay;
+}
+
 bool parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
 	char *end;

@@ -51,6 +51,11 @@ int64_t wall_now_ms(void);
 /* "2026-12-04T15:04:11.123Z"; buf at least 32 bytes. */
 void format_iso8601_ms(int64_t ms, char *buf, size_t size);
 
+/* Exponential backoff with jitter: returns a delay in [*backoff_ms / 2,
+ * *backoff_ms] so that many clients do not retry in lockstep, and doubles
+ * *backoff_ms up to max_ms for the next time. */
+int64_t backoff_next_delay(int64_t *backoff_ms, int64_t max_ms);
+
 /* Parses a decimal integer in [min, max]; false on junk or range error. */
 bool parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 

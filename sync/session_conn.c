@@ -36,12 +36,8 @@ static void session_schedule_reconnect(struct session *s)
 	const struct broker_conf *bc = &s->up->cfg->broker;
 	if (s->reconnect_timer)
 		return;
-	/* Exponential backoff with full jitter in [backoff/2, backoff]. */
-	int64_t delay = s->backoff_ms / 2 + (int64_t)(random() % (s->backoff_ms / 2 + 1));
+	int64_t delay = backoff_next_delay(&s->backoff_ms, bc->reconnect_max_ms);
 	s->reconnect_timer = loop_timer_add(s->up->loop, delay, session_reconnect_timer, s);
-	s->backoff_ms *= 2;
-	if (s->backoff_ms > bc->reconnect_max_ms)
-		s->backoff_ms = bc->reconnect_max_ms;
 }
 
 /* Tears the connection down (outside libmosquitto callbacks only). */
