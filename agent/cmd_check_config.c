@@ -101,7 +101,7 @@ int cmd_check_config(const char *config_path, int argc, char **argv)
 		struct strbuf sb;
 		strbuf_init(&sb);
 		strbuf_puts(&sb, "{\"file\":");
-		json_append_string(&sb, config_path, strlen(config_path), NULL);
+		json_append_cstring(&sb, config_path);
 		strbuf_printf(&sb, ",\"ok\":%s,\"errors\":", status ? "false" : "true");
 		append_diag_lines_json(&sb, text);
 		strbuf_puts(&sb, "}\n");

@@ -78,7 +78,7 @@ static int enroll_fail(const struct enroll_cli *cli, const char *fmt, ...)
 		struct strbuf sb;
 		strbuf_init(&sb);
 		strbuf_puts(&sb, "{\"ok\":false,\"error\":");
-		json_append_string(&sb, msg, strlen(msg), NULL);
+		json_append_cstring(&sb, msg);
 		strbuf_puts(&sb, "}\n");
 		if (!sb.failed)
 			fputs(sb.buf, stdout);
@@ -350,22 +350,22 @@ static void print_result(struct enroll_cli *cli, const struct enroll_result *res
 	struct strbuf sb;
 	strbuf_init(&sb);
 	strbuf_puts(&sb, "{\"ok\":true,\"gateway\":");
-	json_append_string(&sb, cli->gateway_id, strlen(cli->gateway_id), NULL);
+	json_append_cstring(&sb, cli->gateway_id);
 	strbuf_puts(&sb, ",\"dir\":");
-	json_append_string(&sb, cli->dir, strlen(cli->dir), NULL);
+	json_append_cstring(&sb, cli->dir);
 	strbuf_puts(&sb, ",\"restart_needed\":true,\"files\":[");
 	for (size_t i = 0; i < res->n_entries; i++) {
 		const struct enroll_entry *e = &res->entries[i];
 		strbuf_puts(&sb, i ? ",{\"path\":" : "{\"path\":");
-		json_append_string(&sb, paths[i], strlen(paths[i]), NULL);
+		json_append_cstring(&sb, paths[i]);
 		if (e->site) {
 			strbuf_puts(&sb, ",\"scope\":\"site\"");
 		} else {
 			strbuf_puts(&sb, ",\"tenant\":");
-			json_append_string(&sb, e->tenant, strlen(e->tenant), NULL);
+			json_append_cstring(&sb, e->tenant);
 		}
 		strbuf_puts(&sb, ",\"username\":");
-		json_append_string(&sb, e->username, strlen(e->username), NULL);
+		json_append_cstring(&sb, e->username);
 		strbuf_puts(&sb, "}");
 	}
 	strbuf_puts(&sb, "],\"notes\":[");

@@ -25,7 +25,7 @@ static void json_field(struct strbuf *sb, const char *key, const char *value, bo
 {
 	strbuf_printf(sb, "%s\"%s\":", first ? "" : ",", key);
 	if (value)
-		json_append_string(sb, value, strlen(value), NULL);
+		json_append_cstring(sb, value);
 	else
 		strbuf_puts(sb, "null");
 }

@@ -1042,20 +1042,20 @@ void config_print_keys_json(FILE *out)
 		const struct config_key *k = &config_keys[i];
 		section_heading(k, heading, sizeof heading);
 		strbuf_puts(&sb, i ? ",\n {\"section\":" : "\n {\"section\":");
-		json_append_string(&sb, heading, strlen(heading), NULL);
+		json_append_cstring(&sb, heading);
 		strbuf_puts(&sb, ",\"key\":");
-		json_append_string(&sb, k->key, strlen(k->key), NULL);
+		json_append_cstring(&sb, k->key);
 		strbuf_puts(&sb, ",\"type\":");
-		json_append_string(&sb, key_type_label(k), strlen(key_type_label(k)), NULL);
+		json_append_cstring(&sb, key_type_label(k));
 		strbuf_printf(&sb, ",\"required\":%s,\"default\":", k->required ? "true" : "false");
 		if (k->def)
-			json_append_string(&sb, k->def, strlen(k->def), NULL);
+			json_append_cstring(&sb, k->def);
 		else
 			strbuf_puts(&sb, "null");
 		if (k->type == KT_INT)
 			strbuf_printf(&sb, ",\"min\":%" PRId64 ",\"max\":%" PRId64, k->min, k->max);
 		strbuf_puts(&sb, ",\"help\":");
-		json_append_string(&sb, k->help, strlen(k->help), NULL);
+		json_append_cstring(&sb, k->help);
 		strbuf_puts(&sb, "}");
 	}
 	strbuf_puts(&sb, "\n]\n");

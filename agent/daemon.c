@@ -79,7 +79,7 @@ static void health_devices(void *arg, struct strbuf *out)
 		struct device *dev = &d->devices[i];
 		if (i)
 			strbuf_puts(out, ",");
-		json_append_string(out, dev->name, strlen(dev->name), NULL);
+		json_append_cstring(out, dev->name);
 		strbuf_printf(out, ":\"%s\"", device_state_name(dev->state));
 	}
 	strbuf_puts(out, "}");

@@ -53,12 +53,12 @@ static void device_record(struct device *dev, const char *what, const char *deta
 	struct strbuf sb;
 	strbuf_init(&sb);
 	strbuf_puts(&sb, "{\"event\":");
-	json_append_string(&sb, what, strlen(what), NULL);
+	json_append_cstring(&sb, what);
 	strbuf_puts(&sb, ",\"profile\":");
-	json_append_string(&sb, dev->conf->profile, strlen(dev->conf->profile), NULL);
+	json_append_cstring(&sb, dev->conf->profile);
 	if (detail && *detail) {
 		strbuf_puts(&sb, ",\"detail\":");
-		json_append_string(&sb, detail, strlen(detail), NULL);
+		json_append_cstring(&sb, detail);
 	}
 	strbuf_puts(&sb, "}");
 	if (sb.failed) {

@@ -324,7 +324,7 @@ static void ingest_quota_alarm(struct ingest *in, const char *stream)
 	struct strbuf sb;
 	strbuf_init(&sb);
 	strbuf_puts(&sb, "{\"event\":\"alarm\",\"alarm\":\"backlog_quota\",\"tenant\":");
-	json_append_string(&sb, stream, strlen(stream), NULL);
+	json_append_cstring(&sb, stream);
 	strbuf_puts(&sb, "}");
 	if (!sb.failed)
 		ingest_submit_system(in, STORE_SITE_STREAM, "device", strbuf_steal(&sb));

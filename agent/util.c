@@ -176,6 +176,11 @@ void json_append_string(struct strbuf *sb, const char *data, size_t len, size_t 
 		*invalid += bad;
 }
 
+void json_append_cstring(struct strbuf *sb, const char *s)
+{
+	json_append_string(sb, s, strlen(s), NULL);
+}
+
 bool tenant_id_valid(const char *s)
 {
 	size_t n = strlen(s);

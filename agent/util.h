@@ -33,6 +33,9 @@ char *strbuf_steal(struct strbuf *sb);
  * result is always valid JSON and valid UTF-8. */
 void json_append_string(struct strbuf *sb, const char *data, size_t len, size_t *invalid);
 
+/* json_append_string for a NUL-terminated string (nothing counted). */
+void json_append_cstring(struct strbuf *sb, const char *s);
+
 /* Number of bytes that are not part of a valid UTF-8 sequence. */
 size_t utf8_invalid_bytes(const char *data, size_t len);
 

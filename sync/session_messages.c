@@ -32,9 +32,9 @@ void session_publish_state(struct session *s)
 	char ts[40];
 	format_iso8601_ms(wall_now_ms(), ts, sizeof ts);
 	strbuf_puts(&sb, "{\"v\":1,\"gateway\":");
-	json_append_string(&sb, s->up->cfg->agent.gateway_id, strlen(s->up->cfg->agent.gateway_id), NULL);
+	json_append_cstring(&sb, s->up->cfg->agent.gateway_id);
 	strbuf_puts(&sb, ",\"tenant\":");
-	json_append_string(&sb, s->name, strlen(s->name), NULL);
+	json_append_cstring(&sb, s->name);
 	strbuf_printf(&sb,
 		      ",\"ts\":\"%s\",\"first_seq\":%lld,\"last_seq\":%lld,\"acked_seq\":%lld,\"backlog\":%lld,"
 		      "\"counts\":{\"scan\":%lld,\"weight\":%lld,\"conveyor\":%lld,\"device\":%lld}}",
@@ -63,9 +63,9 @@ void session_publish_health(struct session *s, bool online)
 	strbuf_init(&sb);
 	format_iso8601_ms(wall_now_ms(), ts, sizeof ts);
 	strbuf_printf(&sb, "{\"online\":%s,\"gateway\":", online ? "true" : "false");
-	json_append_string(&sb, up->cfg->agent.gateway_id, strlen(up->cfg->agent.gateway_id), NULL);
+	json_append_cstring(&sb, up->cfg->agent.gateway_id);
 	strbuf_puts(&sb, ",\"site\":");
-	json_append_string(&sb, up->cfg->agent.site, strlen(up->cfg->agent.site), NULL);
+	json_append_cstring(&sb, up->cfg->agent.site);
 	strbuf_printf(&sb, ",\"ts\":\"%s\",\"version\":\"%s\"", ts, DOCKSIDE_VERSION);
 	if (online) {
 		/* Per-tenant connection state and backlog: counts, no content. */
@@ -76,7 +76,7 @@ void session_publish_health(struct session *s, bool online)
 			store_stream_info(up->store, t->name, &info);
 			if (i > 1)
 				strbuf_puts(&sb, ",");
-			json_append_string(&sb, t->name, strlen(t->name), NULL);
+			json_append_cstring(&sb, t->name);
 			strbuf_printf(&sb, ":{\"connection\":\"%s\",\"backlog\":%lld,\"alarm\":%s}",
 				      session_state_name(t->state), (long long)info.backlog,
 				      t->stats.alarm ? "true" : "false");

@@ -141,11 +141,11 @@ static void session_alarm(struct session *s, const char *alarm, int64_t first, i
 	struct strbuf sb;
 	strbuf_init(&sb);
 	strbuf_puts(&sb, "{\"event\":\"alarm\",\"alarm\":");
-	json_append_string(&sb, alarm, strlen(alarm), NULL);
+	json_append_cstring(&sb, alarm);
 	strbuf_puts(&sb, ",\"tenant\":");
-	json_append_string(&sb, s->name, strlen(s->name), NULL);
+	json_append_cstring(&sb, s->name);
 	strbuf_printf(&sb, ",\"first_seq\":%lld,\"last_seq\":%lld,\"reason\":", (long long)first, (long long)last);
-	json_append_string(&sb, reason, strlen(reason), NULL);
+	json_append_cstring(&sb, reason);
 	strbuf_puts(&sb, "}");
 	if (!sb.failed)
 		ingest_submit_system(s->up->ingest, STORE_SITE_STREAM, "device", strbuf_steal(&sb));
@@ -226,13 +226,13 @@ static int session_publish_batch(struct session *s, const char *stream, int64_t 
 	struct strbuf *sb = &up->payload;
 	strbuf_reset(sb);
 	strbuf_puts(sb, "{\"v\":1,\"gateway\":");
-	json_append_string(sb, cfg->agent.gateway_id, strlen(cfg->agent.gateway_id), NULL);
+	json_append_cstring(sb, cfg->agent.gateway_id);
 	if (s->site) {
 		strbuf_puts(sb, ",\"site\":");
-		json_append_string(sb, cfg->agent.site, strlen(cfg->agent.site), NULL);
+		json_append_cstring(sb, cfg->agent.site);
 	} else {
 		strbuf_puts(sb, ",\"tenant\":");
-		json_append_string(sb, stream, strlen(stream), NULL);
+		json_append_cstring(sb, stream);
 	}
 	strbuf_puts(sb, ",\"events\":[");
 	struct batch_build b = {.sb = sb, .id_prefix = id_prefix, .id_prefix_len = strlen(id_prefix)};

@@ -201,7 +201,7 @@ static void append_json_str(struct strbuf *sb, const char *s)
 {
 	if (!s)
 		s = "";
-	json_append_string(sb, s, strlen(s), NULL);
+	json_append_cstring(sb, s);
 }
 
 /* Same text as format_iso8601_ms, formatting each second once. */

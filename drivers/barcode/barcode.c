@@ -71,7 +71,7 @@ static void decode_payload(const char *data, size_t len, int ref_year, struct ba
 static void append_key(struct strbuf *out, const char *key)
 {
 	strbuf_puts(out, ",");
-	json_append_string(out, key, strlen(key), NULL);
+	json_append_cstring(out, key);
 	strbuf_puts(out, ":");
 }
 
@@ -82,9 +82,9 @@ static void append_elements(const struct barcode_scan *scan, int ref_year, struc
 		const struct gs1_element *e = &scan->elements[i];
 		if (i)
 			strbuf_puts(out, ",");
-		json_append_string(out, e->ai, strlen(e->ai), NULL);
+		json_append_cstring(out, e->ai);
 		strbuf_puts(out, ":");
-		json_append_string(out, e->value, strlen(e->value), NULL);
+		json_append_cstring(out, e->value);
 	}
 	strbuf_puts(out, "}");
 
@@ -96,9 +96,9 @@ static void append_elements(const struct barcode_scan *scan, int ref_year, struc
 			continue;
 		strbuf_puts(out, first ? ",\"dates\":{" : ",");
 		first = false;
-		json_append_string(out, e->ai, strlen(e->ai), NULL);
+		json_append_cstring(out, e->ai);
 		strbuf_puts(out, ":");
-		json_append_string(out, buf, strlen(buf), NULL);
+		json_append_cstring(out, buf);
 	}
 	if (!first)
 		strbuf_puts(out, "}");
@@ -110,7 +110,7 @@ static void append_elements(const struct barcode_scan *scan, int ref_year, struc
 			continue;
 		strbuf_puts(out, first ? ",\"measures\":{" : ",");
 		first = false;
-		json_append_string(out, e->ai, strlen(e->ai), NULL);
+		json_append_cstring(out, e->ai);
 		strbuf_printf(out, ":%s", buf); /* digits and one '.': a JSON number */
 	}
 	if (!first)
@@ -145,11 +145,11 @@ void barcode_decode(const unsigned char *raw, size_t len, const struct barcode_o
 	json_append_string(out, (const char *)raw, len, &scan->invalid_utf8);
 	if (scan->aim[0]) {
 		append_key(out, "aim");
-		json_append_string(out, scan->aim, strlen(scan->aim), NULL);
+		json_append_cstring(out, scan->aim);
 	}
 	if (scan->symbology[0]) {
 		append_key(out, "symbology");
-		json_append_string(out, scan->symbology, strlen(scan->symbology), NULL);
+		json_append_cstring(out, scan->symbology);
 	}
 	if (scan->digital_link)
 		strbuf_puts(out, ",\"digital_link\":true");
@@ -157,7 +157,7 @@ void barcode_decode(const unsigned char *raw, size_t len, const struct barcode_o
 		append_elements(scan, ref_year, out);
 	if (scan->error[0]) {
 		append_key(out, "error");
-		json_append_string(out, scan->error, strlen(scan->error), NULL);
+		json_append_cstring(out, scan->error);
 	}
 	strbuf_puts(out, "}");
 }

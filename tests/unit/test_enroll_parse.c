@@ -255,11 +255,11 @@ static void test_accepted_values_round_trip(void)
 		struct strbuf body;
 		strbuf_init(&body);
 		strbuf_puts(&body, "{\"v\":1,\"credentials\":[{\"tenant\":\"acme\",\"username\":");
-		json_append_string(&body, values[i], strlen(values[i]), NULL);
+		json_append_cstring(&body, values[i]);
 		strbuf_puts(&body, ",\"password\":");
-		json_append_string(&body, values[i], strlen(values[i]), NULL);
+		json_append_cstring(&body, values[i]);
 		strbuf_puts(&body, "},{\"scope\":\"site\",\"username\":\"s\",\"password\":");
-		json_append_string(&body, values[i], strlen(values[i]), NULL);
+		json_append_cstring(&body, values[i]);
 		strbuf_puts(&body, "}]}");
 		struct enroll_result res;
 		char err[ENROLL_ERROR_MAX] = "";
