@@ -35,17 +35,6 @@ static void decode_usage(FILE *out)
 		"profile, 2 usage error.\n");
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Expands the escape sequences of the help text into out. Returns false
  * (with a message on stderr) on a malformed backslash escape. */
 static bool unescape(const char *s, struct strbuf *out)
@@ -78,7 +67,7 @@ static bool unescape(const char *s, struct strbuf *out)
 		case 'r': c = '\r'; break;
 		case 't': c = '\t'; break;
 		case 'x': {
-			int hi = hex_digit(s[2]), lo = hi < 0 ? -1 : hex_digit(s[3]);
+			int hi = hex_digit_value(s[2]), lo = hi < 0 ? -1 : hex_digit_value(s[3]);
 			if (hi < 0 || lo < 0) {
 				fprintf(stderr, "dockside: decode: \\x needs two hex digits\n");
 				return false;

@@ -181,6 +181,17 @@ void json_append_cstring(struct strbuf *sb, const char *s)
 	json_append_string(sb, s, strlen(s), NULL);
 }
 
+int hex_digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 bool tenant_id_valid(const char *s)
 {
 	size_t n = strlen(s);

@@ -39,6 +39,9 @@ void json_append_cstring(struct strbuf *sb, const char *s);
 /* Number of bytes that are not part of a valid UTF-8 sequence. */
 size_t utf8_invalid_bytes(const char *data, size_t len);
 
+/* Value of a hex digit (0-9, a-f, A-F), or -1. */
+int hex_digit_value(char c);
+
 /* Tenant ids: [a-z0-9][a-z0-9-]{0,62} (contract). */
 bool tenant_id_valid(const char *s);
 /* Names of devices, gateways, sites, stations: [A-Za-z0-9._-]{1,63}. */

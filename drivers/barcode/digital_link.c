@@ -4,10 +4,10 @@
  * Values are percent-decoded and validated like element string values. */
 #include "drivers/barcode/gs1.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "agent/util.h"
 
 #define DL_MAX_SEGMENTS 64
 
@@ -46,33 +46,11 @@ static const struct {
 	{"8013", {NULL}},
 };
 
-static bool fail(struct barcode_scan *scan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static bool fail(struct barcode_scan *scan, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(scan->error, sizeof scan->error, fmt, ap);
-	va_end(ap);
-	return false;
-}
-
 static int primary_key_index(const struct span *s)
 {
 	for (size_t i = 0; i < sizeof primary_keys / sizeof primary_keys[0]; i++)
 		if (strlen(primary_keys[i].key) == s->len && memcmp(primary_keys[i].key, s->p, s->len) == 0)
 			return (int)i;
-	return -1;
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
 	return -1;
 }
 
@@ -86,7 +64,7 @@ static long percent_decode(struct span s, char *out, size_t cap)
 		if (c == '%') {
 			if (i + 2 >= s.len)
 				return -1;
-			int hi = hex_value(s.p[i + 1]), lo = hex_value(s.p[i + 2]);
+			int hi = hex_digit_value(s.p[i + 1]), lo = hex_digit_value(s.p[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (char)(hi * 16 + lo);
@@ -166,13 +144,13 @@ static bool add_value(struct barcode_scan *scan, const char *ai, struct span raw
 {
 	const struct gs1_ai_def *def = gs1_ai_lookup(ai);
 	if (!def)
-		return fail(scan, "Digital Link: unknown AI %s in %s", ai, where);
+		return gs1_fail(scan, "Digital Link: unknown AI %s in %s", ai, where);
 	char value[GS1_VALUE_MAX + 1];
 	long n = percent_decode(raw, value, GS1_VALUE_MAX);
 	if (n == -1)
-		return fail(scan, "Digital Link: AI %s: malformed percent-encoding", ai);
+		return gs1_fail(scan, "Digital Link: AI %s: malformed percent-encoding", ai);
 	if (n == -2)
-		return fail(scan, "Digital Link: AI %s: value longer than %d characters", ai, GS1_VALUE_MAX);
+		return gs1_fail(scan, "Digital Link: AI %s: value longer than %d characters", ai, GS1_VALUE_MAX);
 	size_t len = (size_t)n;
 	/* GTIN-8, -12 and -13 are written as they are; the element string
 	 * form is the 14-digit GTIN. */
@@ -184,7 +162,7 @@ static bool add_value(struct barcode_scan *scan, const char *ai, struct span raw
 	}
 	char err[128];
 	if (!gs1_value_validate(def, ai, value, len, ref_year, err, sizeof err))
-		return fail(scan, "AI %s: %s", ai, err);
+		return gs1_fail(scan, "AI %s: %s", ai, err);
 	return gs1_scan_add(scan, ai, value, len);
 }
 
@@ -209,13 +187,13 @@ static bool parse_path(const struct dl_uri *d, int ref_year, struct barcode_scan
 	for (size_t i = d->key_index; i + 1 < d->n_segments; i += 2) {
 		char ai[5];
 		if (!segment_ai(d->segments[i], ai))
-			return fail(scan, "Digital Link: path segment %zu is not an AI", i + 1);
+			return gs1_fail(scan, "Digital Link: path segment %zu is not an AI", i + 1);
 		if (i > d->key_index) {
 			size_t q = next_qualifier;
 			while (qualifiers[q] && strcmp(qualifiers[q], ai) != 0)
 				q++;
 			if (!qualifiers[q])
-				return fail(scan, "Digital Link: AI %s is not a path qualifier of AI %s "
+				return gs1_fail(scan, "Digital Link: AI %s is not a path qualifier of AI %s "
 					    "(or out of order)", ai, primary_keys[key].key);
 			next_qualifier = q + 1;
 		}
@@ -242,7 +220,7 @@ static bool parse_query(const struct dl_uri *d, int ref_year, struct barcode_sca
 		if (numeric) {
 			char ai[5];
 			if (!segment_ai(name, ai))
-				return fail(scan, "Digital Link: unknown AI %.*s in query",
+				return gs1_fail(scan, "Digital Link: unknown AI %.*s in query",
 					    (int)(name.len > 8 ? 8 : name.len), name.p);
 			struct span value = {eq ? eq + 1 : stop, eq ? (size_t)(stop - eq - 1) : 0};
 			if (!add_value(scan, ai, value, ref_year, "query"))
@@ -257,6 +235,6 @@ bool gs1_parse_digital_link(const char *uri, size_t len, int ref_year, struct ba
 {
 	struct dl_uri d;
 	if (!dl_split(uri, len, &d))
-		return fail(scan, "Digital Link: no GS1 primary key in the path");
+		return gs1_fail(scan, "Digital Link: no GS1 primary key in the path");
 	return parse_path(&d, ref_year, scan) && parse_query(&d, ref_year, scan);
 }

@@ -8,9 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool fail(struct barcode_scan *scan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static bool fail(struct barcode_scan *scan, const char *fmt, ...)
+bool gs1_fail(struct barcode_scan *scan, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -22,17 +20,17 @@ static bool fail(struct barcode_scan *scan, const char *fmt, ...)
 bool gs1_scan_add(struct barcode_scan *scan, const char *ai, const char *value, size_t len)
 {
 	if (len > GS1_VALUE_MAX)
-		return fail(scan, "AI %s: value longer than %d characters", ai, GS1_VALUE_MAX);
+		return gs1_fail(scan, "AI %s: value longer than %d characters", ai, GS1_VALUE_MAX);
 	for (size_t i = 0; i < scan->n_elements; i++) {
 		const struct gs1_element *e = &scan->elements[i];
 		if (strcmp(e->ai, ai) != 0)
 			continue;
 		if (strlen(e->value) == len && memcmp(e->value, value, len) == 0)
 			return true; /* the same fact twice is still that fact */
-		return fail(scan, "AI %s appears twice with different values", ai);
+		return gs1_fail(scan, "AI %s appears twice with different values", ai);
 	}
 	if (scan->n_elements == BARCODE_MAX_ELEMENTS)
-		return fail(scan, "more than %d GS1 elements", BARCODE_MAX_ELEMENTS);
+		return gs1_fail(scan, "more than %d GS1 elements", BARCODE_MAX_ELEMENTS);
 	struct gs1_element *e = &scan->elements[scan->n_elements++];
 	str_copy(e->ai, sizeof e->ai, ai);
 	memcpy(e->value, value, len);
@@ -53,7 +51,7 @@ bool gs1_scan_check_pairs(struct barcode_scan *scan)
 	/* A trade item (01) and the trade items contained in a logistic unit
 	 * (02) are different things; one symbol cannot carry both. */
 	if (scan_has(scan, "01") && scan_has(scan, "02"))
-		return fail(scan, "AI 01 and AI 02 must not appear together");
+		return gs1_fail(scan, "AI 01 and AI 02 must not appear together");
 	return true;
 }
 
@@ -66,12 +64,12 @@ static bool fail_unknown_ai(struct barcode_scan *scan, const char *s, size_t lef
 	if (digits == 0) {
 		unsigned char c = (unsigned char)s[0];
 		if (c > 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '\'')
-			return fail(scan, "AI expected at position %zu, got '%c'", pos, c);
-		return fail(scan, "AI expected at position %zu, got 0x%02X", pos, c);
+			return gs1_fail(scan, "AI expected at position %zu, got '%c'", pos, c);
+		return gs1_fail(scan, "AI expected at position %zu, got 0x%02X", pos, c);
 	}
 	if (digits < 2)
-		return fail(scan, "AI expected at position %zu, got only one digit", pos);
-	return fail(scan, "unknown AI at position %zu: \"%.*s\"", pos, (int)digits, s);
+		return gs1_fail(scan, "AI expected at position %zu, got only one digit", pos);
+	return gs1_fail(scan, "unknown AI at position %zu: \"%.*s\"", pos, (int)digits, s);
 }
 
 bool gs1_parse_element_string(const char *data, size_t len, int ref_year, struct barcode_scan *scan)
@@ -80,10 +78,10 @@ bool gs1_parse_element_string(const char *data, size_t len, int ref_year, struct
 	if (pos < len && data[pos] == GS1_GS)
 		pos++; /* FNC1 in first position, sent as GS by some scanners */
 	if (pos == len)
-		return fail(scan, "GS1 element string is empty");
+		return gs1_fail(scan, "GS1 element string is empty");
 	while (pos < len) {
 		if (data[pos] == GS1_GS)
-			return fail(scan, "unexpected GS separator at position %zu", pos);
+			return gs1_fail(scan, "unexpected GS separator at position %zu", pos);
 		char ai[5];
 		const struct gs1_ai_def *def = gs1_ai_lookup_prefix(data + pos, len - pos, ai);
 		if (!def)
@@ -98,7 +96,7 @@ bool gs1_parse_element_string(const char *data, size_t len, int ref_year, struct
 			end++;
 		char err[128];
 		if (!gs1_value_validate(def, ai, data + start, end - start, ref_year, err, sizeof err))
-			return fail(scan, "AI %s: %s", ai, err);
+			return gs1_fail(scan, "AI %s: %s", ai, err);
 		if (!gs1_scan_add(scan, ai, data + start, end - start))
 			return false;
 		pos = end;

@@ -80,6 +80,10 @@ bool gs1_value_validate(const struct gs1_ai_def *def, const char *ai, const char
 /* Adds an element to scan (value already validated). Fails with
  * scan->error set when the scan is full or the AI repeats with another
  * value (a repeat with the same value is accepted once). */
+/* Writes the decode error into scan->error; returns false, so a parser
+ * can `return gs1_fail(scan, "...")`. */
+bool gs1_fail(struct barcode_scan *scan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 bool gs1_scan_add(struct barcode_scan *scan, const char *ai, const char *value, size_t len);
 /* Rules between AIs of one symbol (GenSpecs 4.14) that can be checked
  * without the rest of the label: 01 and 02 exclude each other. */
