@@ -166,7 +166,6 @@ static int ingest_commit_queue(struct ingest *in)
 	for (size_t i = 0; i < n; i++)
 		free(in->queue[i].data);
 	in->n = 0;
-	in->stats.queued = 0;
 	for (size_t k = 0; k < n_refused; k++)
 		ingest_quota_alarm(in, refused[k]);
 	return STORE_OK;
@@ -257,7 +256,6 @@ static void ingest_enqueue(struct ingest *in, const char *stream, const char *re
 	pe->station = station;
 	pe->kind = kind_intern(kind);
 	pe->data = data;
-	in->stats.queued = (int64_t)in->n;
 
 	if ((int64_t)in->n >= in->cfg->agent.commit_max_events && !in->stats.store_full) {
 		loop_timer_cancel(in->commit_timer);
@@ -343,4 +341,5 @@ void ingest_sample_rates(struct ingest *in)
 void ingest_get_stats(const struct ingest *in, struct ingest_stats *out)
 {
 	*out = in->stats;
+	out->queued = (int64_t)in->n;
 }
