@@ -4,7 +4,6 @@
 #include "agent/device.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "agent/ingest.h"
@@ -129,6 +128,7 @@ void device_init(struct device *dev, const struct device_conf *conf, const struc
 	dev->ingest = ingest;
 	dev->name = conf->name;
 	snprintf(dev->who, sizeof dev->who, "device %s", conf->name);
+	barcode_options_from_profile(p, &dev->barcode_opt); /* once: profiles do not change */
 	dev->backoff_ms = DEVICE_BACKOFF_MIN_MS;
 }
 
@@ -174,32 +174,24 @@ void device_scan(struct device *dev, const unsigned char *raw, size_t len)
 		dev->last_scan_mono_ms = now;
 	}
 
-	struct barcode_options opt;
-	struct barcode_scan *scan = malloc(sizeof *scan);
+	struct barcode_scan scan;
 	struct strbuf data;
-	if (!scan) {
-		log_error(dev->who, "out of memory decoding scan");
-		return;
-	}
-	barcode_options_from_profile(dev->profile, &opt);
 	strbuf_init(&data);
-	barcode_decode(raw, len, &opt, scan, &data);
+	barcode_decode(raw, len, &dev->barcode_opt, &scan, &data);
 	if (data.failed) {
 		strbuf_free(&data);
-		free(scan);
 		log_error(dev->who, "out of memory decoding scan");
 		return;
 	}
-	dev->counters[DEVCNT_NUL_BYTES] += scan->nul_bytes;
-	dev->counters[DEVCNT_INVALID_UTF8] += scan->invalid_utf8;
-	if (scan->error[0]) {
+	dev->counters[DEVCNT_NUL_BYTES] += scan.nul_bytes;
+	dev->counters[DEVCNT_INVALID_UTF8] += scan.invalid_utf8;
+	if (scan.error[0]) {
 		dev->counters[DEVCNT_DECODE_ERRORS]++;
-		log_debug(dev->who, "scan did not decode: %s", scan->error);
+		log_debug(dev->who, "scan did not decode: %s", scan.error);
 	}
 	dev->counters[DEVCNT_READINGS]++;
 	dev->last_reading_ms = wall_now_ms();
-	ingest_submit(dev->ingest, dev, "scan", strbuf_steal(&data), scan);
-	free(scan);
+	ingest_submit(dev->ingest, dev, "scan", strbuf_steal(&data), &scan);
 }
 
 void device_scan_overlong(struct device *dev, const unsigned char *raw, size_t len, size_t max_length)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "agent/config.h"
+#include "drivers/barcode/barcode.h"
 
 struct loop;
 struct loop_timer;
@@ -57,6 +58,7 @@ struct device {
 	struct loop_timer *retry_timer;
 	char last_error[160];
 	uint64_t counters[DEVCNT_COUNT];
+	struct barcode_options barcode_opt; /* from the profile's [barcode] */
 	/* duplicate suppression */
 	uint64_t last_scan_hash;
 	int64_t last_scan_mono_ms;
