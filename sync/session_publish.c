@@ -56,9 +56,7 @@ void inflight_pop(struct session *s)
 
 int64_t session_acked_seq(struct session *s)
 {
-	struct store_stream_info info;
-	store_stream_info(s->up->store, s->name, &info);
-	return info.acked_seq;
+	return store_acked_seq(s->up->store, s->name);
 }
 
 /* Forget everything in flight and resume from the first unacknowledged

@@ -545,6 +545,12 @@ static int64_t query_int(struct store *st, enum store_stmt which, const char *st
 	return v;
 }
 
+int64_t store_acked_seq(struct store *st, const char *stream)
+{
+	struct stream_state *ss = store_stream_find(st, stream, false);
+	return ss ? ss->acked_seq : 0;
+}
+
 int store_stream_info(struct store *st, const char *stream, struct store_stream_info *info)
 {
 	memset(info, 0, sizeof *info);

@@ -116,6 +116,10 @@ struct store_stream_info {
 };
 /* Returns 0, or -1 if the stream is unknown (info zeroed, name set). */
 int store_stream_info(struct store *st, const char *stream, struct store_stream_info *info);
+/* The stream's acknowledged watermark (acked_seq of store_stream_info),
+ * from memory: no query. 0 for an unknown stream. */
+int64_t store_acked_seq(struct store *st, const char *stream);
+
 /* Calls cb for every stream that has ever had an event, sorted by name. */
 int store_list_streams(struct store *st, void (*cb)(void *arg, const struct store_stream_info *info), void *arg);
 
