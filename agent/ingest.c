@@ -34,6 +34,7 @@ struct pending_event {
 struct quota_alarm {
 	char stream[DS_NAME_MAX + 1];
 	int64_t last_ms;
+	bool due;                     /* refused in the last commit: raise once it is done */
 };
 
 struct ingest {
@@ -88,7 +89,8 @@ static void ingest_schedule(struct ingest *in, int64_t ms)
 		in->commit_timer = loop_timer_add(in->loop, ms, ingest_commit_timer, in);
 }
 
-static void ingest_quota_alarm(struct ingest *in, const char *stream);
+static void ingest_quota_refused(struct ingest *in, const char *stream);
+static void ingest_quota_alarms(struct ingest *in);
 
 static int ingest_commit_queue(struct ingest *in)
 {
@@ -146,28 +148,15 @@ static int ingest_commit_queue(struct ingest *in)
 			break;
 		case STORE_EVENT_REFUSED_QUOTA:
 			in->stats.refused_quota++;
+			ingest_quota_refused(in, se->stream);
 			break;
 		}
 	}
-	/* Alarms are queued after the loop: they may grow the queue. */
-	size_t n = in->n;
-	char refused[8][DS_NAME_MAX + 1];
-	size_t n_refused = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct store_event *se = &in->batch[i];
-		if (se->outcome != STORE_EVENT_REFUSED_QUOTA)
-			continue;
-		bool seen = false;
-		for (size_t k = 0; k < n_refused; k++)
-			seen |= strcmp(refused[k], se->stream) == 0;
-		if (!seen && n_refused < 8)
-			str_copy(refused[n_refused++], sizeof refused[0], se->stream);
-	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < in->n; i++)
 		free(in->queue[i].data);
 	in->n = 0;
-	for (size_t k = 0; k < n_refused; k++)
-		ingest_quota_alarm(in, refused[k]);
+	/* Only now: an alarm is a new event, and the queue is free again. */
+	ingest_quota_alarms(in);
 	return STORE_OK;
 }
 
@@ -297,36 +286,51 @@ void ingest_submit_system(struct ingest *in, const char *stream, const char *kin
 	ingest_enqueue(in, stream, NULL, "dockside", "", kind, data);
 }
 
-static void ingest_quota_alarm(struct ingest *in, const char *stream)
+/* Marks stream's alarm as due (the stream name is copied: the queue it
+ * points into is reused before the alarm is raised). */
+static void ingest_quota_refused(struct ingest *in, const char *stream)
+{
+	for (size_t i = 0; i < in->n_alarms; i++)
+		if (strcmp(in->alarms[i].stream, stream) == 0) {
+			in->alarms[i].due = true;
+			return;
+		}
+	struct quota_alarm *a = realloc(in->alarms, (in->n_alarms + 1) * sizeof *a);
+	if (!a)
+		return;
+	in->alarms = a;
+	a = &in->alarms[in->n_alarms++];
+	str_copy(a->stream, sizeof a->stream, stream);
+	a->last_ms = 0;
+	a->due = true;
+}
+
+/* Raises the due alarms, each tenant at most once per interval. */
+static void ingest_quota_alarms(struct ingest *in)
 {
 	int64_t now = loop_now_ms();
-	struct quota_alarm *qa = NULL;
-	for (size_t i = 0; i < in->n_alarms; i++)
-		if (strcmp(in->alarms[i].stream, stream) == 0)
-			qa = &in->alarms[i];
-	if (!qa) {
-		struct quota_alarm *a = realloc(in->alarms, (in->n_alarms + 1) * sizeof *a);
-		if (!a)
-			return;
-		in->alarms = a;
-		qa = &in->alarms[in->n_alarms++];
-		str_copy(qa->stream, sizeof qa->stream, stream);
-		qa->last_ms = 0;
-	} else if (now - qa->last_ms < QUOTA_ALARM_INTERVAL_MS) {
-		return;
+	for (size_t i = 0; i < in->n_alarms; i++) {
+		struct quota_alarm *qa = &in->alarms[i];
+		if (!qa->due)
+			continue;
+		qa->due = false;
+		if (qa->last_ms && now - qa->last_ms < QUOTA_ALARM_INTERVAL_MS)
+			continue;
+		qa->last_ms = now;
+		log_warn("ingest", "tenant %s is at its backlog quota: new events are refused and counted",
+			 qa->stream);
+		/* The alarm goes to the site stream: the tenant's own stream is
+		 * full, and the site may see per-tenant health, never tenant
+		 * content. */
+		struct strbuf sb;
+		strbuf_init(&sb);
+		strbuf_puts(&sb, "{\"event\":\"alarm\",\"alarm\":\"backlog_quota\",\"tenant\":");
+		json_append_cstring(&sb, qa->stream);
+		strbuf_puts(&sb, "}");
+		if (!sb.failed)
+			ingest_submit_system(in, STORE_SITE_STREAM, "device", strbuf_steal(&sb));
+		strbuf_free(&sb);
 	}
-	qa->last_ms = now;
-	log_warn("ingest", "tenant %s is at its backlog quota: new events are refused and counted", stream);
-	/* The alarm goes to the site stream: the tenant's own stream is full,
-	 * and the site may see per-tenant health, never tenant content. */
-	struct strbuf sb;
-	strbuf_init(&sb);
-	strbuf_puts(&sb, "{\"event\":\"alarm\",\"alarm\":\"backlog_quota\",\"tenant\":");
-	json_append_cstring(&sb, stream);
-	strbuf_puts(&sb, "}");
-	if (!sb.failed)
-		ingest_submit_system(in, STORE_SITE_STREAM, "device", strbuf_steal(&sb));
-	strbuf_free(&sb);
 }
 
 void ingest_sample_rates(struct ingest *in)
